@@ -1,0 +1,38 @@
+# thidua: `make rank` sets everything up and runs the sample campaign; `make test` runs the tests.
+CAMPAIGN ?= sample_data/quang-tri-2025
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup test check templates collect validate status review rank bench sample master clean
+
+# (Re)install when the venv is missing or pyproject.toml changed.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/pytest
+
+check: $(STAMP)
+	$(BIN)/thidua check $(CAMPAIGN)
+
+templates: $(STAMP)
+	$(BIN)/thidua templates $(CAMPAIGN)
+
+rank: templates
+
+# Rebuild the committed sample campaign and the blank master from their scripts.
+sample: $(STAMP)
+	$(BIN)/python sample_data/build.py
+
+master: $(STAMP)
+	$(BIN)/python -m pipeline.campaign_book templates/xlsx/campaign.xlsx
+
+clean:
+	rm -rf $(CAMPAIGN)/out

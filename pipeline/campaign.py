@@ -1,0 +1,351 @@
+"""Covenant stage: campaign.xlsx -> Campaign (frozen dataclasses) and the list of its problems."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import pandas as pd
+
+from schemas import campaign as S
+
+from .issues import Issue
+from .workbook import Table, number, text
+
+# The legal award titles (Law on Emulation and Commendation 2022); campaigns pick from these.
+AWARDS = {
+    "CO_CP": "Cờ thi đua của Chính phủ",
+    "CO_TINH": "Cờ thi đua của UBND tỉnh",
+    "CO_BO": "Cờ thi đua của Bộ, ngành",
+    "BK_TTG": "Bằng khen của Thủ tướng Chính phủ",
+    "BK_TINH": "Bằng khen của Chủ tịch UBND tỉnh",
+    "BK_BO": "Bằng khen của Bộ trưởng, Thủ trưởng ngành",
+    "GIAY_KHEN": "Giấy khen",
+}
+# Conditions over the award history a rule may ask for: name -> what its value is.
+CONDITIONS = {
+    "lien_tuc_xuat_sac": "N: graded Xuất sắc this year and the N-1 years before",
+    "da_nhan": "CODE: received award CODE in the previous year",
+}
+BLOCKERS = {
+    "discipline": "đang xem xét kỷ luật",
+    "investigation": "đang bị điều tra",
+    "inspection": "đang thanh tra",
+    "complaint": "có khiếu nại chưa giải quyết",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    campaign_id: str
+    year: int
+    level: str
+    parent_body: str
+    issuing_body: str
+    place: str
+    deadline: dt.date
+    reply_to: str
+    scale: float
+    bonus_cap: float
+    deduction_cap: float | None
+    allow_over_scale: bool
+    rounding: int
+    grades: tuple[tuple[str, float], ...]  # best first
+    quorum: Fraction
+    leader_vote_share: float
+    tie_break: tuple[str, ...]
+    na_policy: str  # quy_doi: rescale the total; du_diem: count as full marks
+    review_tolerance: float
+    reform_date: dt.date
+    head_rotation: str
+    max_file_mb: float
+
+
+@dataclass(frozen=True)
+class Bloc:
+    code: str
+    name: str
+    head: str
+    deputy: str
+
+
+@dataclass(frozen=True)
+class Unit:
+    code: str
+    name: str
+    short_name: str
+    bloc: str
+    email: str
+    blockers: tuple[str, ...] = ()  # keys of BLOCKERS that hold
+
+
+@dataclass(frozen=True)
+class Criterion:
+    code: str
+    group: str
+    text: str
+    kind: str  # "" for a node with children
+    max: float
+    step: float | None = None
+    target: float | None = None
+    applies_to: tuple[str, ...] = ()  # bloc or unit codes; empty: everyone
+    explanation: str = ""
+
+    @property
+    def parent(self) -> str | None:
+        return self.code.rsplit(".", 1)[0] if "." in self.code else None
+
+    @property
+    def depth(self) -> int:
+        return self.code.count(".")
+
+
+@dataclass(frozen=True)
+class Item:
+    code: str
+    kind: str  # thưởng | trừ
+    text: str
+    points: float
+    cap: float
+
+
+@dataclass(frozen=True)
+class AwardRule:
+    code: str
+    award: str
+    issuer: str
+    issuer_before_reform: str
+    priority: int
+    rank_from: int | None = None
+    rank_to: int | None = None
+    top_share: float | None = None
+    min_grade: str = ""
+    min_score: float | None = None
+    min_vote_share: float | None = None
+    must_register: bool = False
+    quota: int | None = None
+    quota_share: float | None = None
+    quota_rounding: str = ""
+    conditions: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    unit: str
+    year: int
+    kind: str
+    value: str
+    revoked: bool = False
+
+
+@dataclass(frozen=True)
+class Campaign:
+    settings: Settings
+    blocs: tuple[Bloc, ...]
+    units: tuple[Unit, ...]
+    criteria: tuple[Criterion, ...]
+    items: tuple[Item, ...] = ()
+    award_rules: tuple[AwardRule, ...] = ()
+    history: tuple[HistoryRow, ...] = ()
+    registrations: tuple[tuple[str, str], ...] = ()  # (unit, award code)
+
+    def unit(self, code: str) -> Unit | None:
+        return next((u for u in self.units if u.code == code), None)
+
+    def bloc(self, code: str) -> Bloc | None:
+        return next((b for b in self.blocs if b.code == code), None)
+
+    def members(self, bloc: str) -> tuple[Unit, ...]:
+        return tuple(u for u in self.units if u.bloc == bloc)
+
+    @property
+    def leaves(self) -> tuple[Criterion, ...]:
+        parents = {c.parent for c in self.criteria}
+        return tuple(c for c in self.criteria if c.code not in parents)
+
+    def applies(self, criterion: Criterion, unit: Unit) -> bool:
+        return not criterion.applies_to or unit.code in criterion.applies_to or unit.bloc in criterion.applies_to
+
+    def criteria_for(self, unit: Unit) -> tuple[Criterion, ...]:
+        """The whole tree as the unit sees it: its applicable leaves and the nodes above them."""
+        leaves = [c for c in self.leaves if self.applies(c, unit)]
+        keep = {c.code for c in leaves}
+        for c in leaves:
+            code = c.code
+            while "." in code:
+                code = code.rsplit(".", 1)[0]
+                keep.add(code)
+        return tuple(c for c in self.criteria if c.code in keep)
+
+    @property
+    def digest(self) -> str:
+        """A hash of the criteria a template is made from: a changed covenant makes old templates stale."""
+        rows = [[c.code, c.text, c.kind, c.max, c.step, c.target, list(c.applies_to), c.explanation]
+                for c in self.criteria]
+        rows += [[i.code, i.kind, i.text, i.points, i.cap] for i in self.items]
+        return hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode()).hexdigest()[:16]
+
+
+# --- settings -------------------------------------------------------------------------------
+
+def _date(v) -> dt.date:
+    if isinstance(v, dt.datetime):
+        return v.date()
+    if isinstance(v, dt.date):
+        return v
+    s = text(v)
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return dt.datetime.strptime(s, fmt).date()
+        except ValueError:
+            pass
+    raise ValueError("ngày dạng 2025-12-10 hoặc 10/12/2025")
+
+
+def _num(v) -> float:
+    value, guess = number(v)
+    if value is None:
+        raise ValueError("phải là số")
+    return value
+
+
+def _share(v) -> Fraction:
+    """'2/3', 66.67 (%) or 0.6667 -> a fraction of members."""
+    s = text(v)
+    if re.fullmatch(r"\d+/\d+", s):
+        return Fraction(s)
+    x = _num(v)
+    return Fraction(x / 100 if x > 1 else x).limit_denominator(1000)
+
+
+def _choice(*allowed):
+    def parse(v):
+        s = text(v).casefold()
+        if s not in allowed:
+            raise ValueError("một trong: " + ", ".join(allowed))
+        return s
+    return parse
+
+
+def _yes(v) -> bool:
+    return _choice("có", "không", "x", "")(v) in ("có", "x")
+
+
+def _chain(v) -> tuple[str, ...]:
+    parts = tuple(p.strip() for p in text(v).split(",") if p.strip())
+    for p in parts:
+        if not (p in TIE_BREAKS or re.fullmatch(r"nhom:[IVXLC]+", p)):
+            raise ValueError("dùng: nhom:I, " + ", ".join(TIE_BREAKS))
+    return parts
+
+
+TIE_BREAKS = ("it_diem_tru", "nhieu_diem_thuong", "phieu", "diem_tu_cham")
+
+REQUIRED = object()
+# key -> (Vietnamese label, parser, default)
+SETTINGS = {
+    "campaign_id": ("Mã đợt thi đua", text, REQUIRED),
+    "year": ("Năm thi đua", lambda v: int(_num(v)), REQUIRED),
+    "level": ("Cấp tổ chức", _choice("tỉnh", "bộ", "huyện", "xã"), "tỉnh"),
+    "parent_body": ("Cơ quan chủ quản", text, ""),
+    "issuing_body": ("Cơ quan ban hành", text, REQUIRED),
+    "place": ("Địa danh (ghi ngày tháng)", text, REQUIRED),
+    "deadline": ("Hạn nộp bản tự chấm", _date, REQUIRED),
+    "reply_to": ("Email nhận bản tự chấm", text, ""),
+    "scale": ("Thang điểm", _num, 100.0),
+    "bonus_cap": ("Điểm thưởng tối đa", _num, 5.0),
+    "deduction_cap": ("Điểm trừ tối đa", _num, None),
+    "allow_over_scale": ("Tổng điểm được vượt thang điểm", _yes, False),
+    "rounding": ("Số chữ số thập phân khi làm tròn tổng điểm", lambda v: int(_num(v)), 2),
+    "grade_excellent": ("Xuất sắc: điểm tối thiểu", _num, 95.0),
+    "grade_good": ("Tốt: điểm tối thiểu", _num, 85.0),
+    "grade_fair": ("Khá: điểm tối thiểu", _num, 70.0),
+    "grade_complete": ("Hoàn thành: điểm tối thiểu", _num, 50.0),
+    "quorum": ("Tỷ lệ đơn vị có mặt tối thiểu", _share, Fraction(2, 3)),
+    "leader_vote_share": ("Tỷ lệ phiếu suy tôn dẫn đầu (lớn hơn, %)", _num, 50.0),
+    "tie_break": ("Thứ tự tách đồng hạng", _chain, ("nhom:I", "it_diem_tru", "nhieu_diem_thuong", "phieu")),
+    "na_policy": ("Tiêu chí không áp dụng", _choice("quy_doi", "du_diem"), "quy_doi"),
+    "review_tolerance": ("Chênh lệch điểm thẩm định cần ghi chú", _num, 2.0),
+    "reform_date": ("Ngày chính quyền hai cấp có hiệu lực", _date, dt.date(2025, 7, 1)),
+    "head_rotation": ("Luân phiên Trưởng khối khi không bầu", _choice("pho_len_truong", "giu_nguyen"), "pho_len_truong"),
+    "max_file_mb": ("Dung lượng tệp tối đa (MB)", _num, 10.0),
+}
+GRADE_KEYS = (("Xuất sắc", "grade_excellent"), ("Tốt", "grade_good"), ("Khá", "grade_fair"), ("Hoàn thành", "grade_complete"))
+
+
+def read_settings(table: Table, file: str) -> tuple[Settings | None, list[Issue]]:
+    issues: list[Issue] = []
+    rows = {text(k): (row, v) for row, k, v in zip(table.frame.index, table.frame["key"], table.frame["value"])}
+    values = {}
+    for key, (label, parse, default) in SETTINGS.items():
+        row, raw = rows.get(key, (None, ""))
+        if text(raw) == "":
+            if default is REQUIRED:
+                issues.append(Issue("setting_missing", file=file, sheet=table.sheet,
+                                    cell=table.cell("value", row) if row else "", params={"key": key, "label": label}))
+            values[key] = None if default is REQUIRED else default
+            continue
+        try:
+            values[key] = parse(raw)
+        except (ValueError, ZeroDivisionError) as e:
+            issues.append(Issue("setting_invalid", file=file, sheet=table.sheet, cell=table.cell("value", row),
+                                params={"key": key, "value": text(raw), "rule": str(e)}))
+            values[key] = None if default is REQUIRED else default
+    if issues and any(values[k] is None for k, (_, _, d) in SETTINGS.items() if d is REQUIRED):
+        return None, issues
+    grades = tuple((name, values.pop(key)) for name, key in GRADE_KEYS)
+    return Settings(**values, grades=grades), issues
+
+
+# --- loading --------------------------------------------------------------------------------
+
+def _s(v) -> str:
+    return "" if v is None or (isinstance(v, float) and pd.isna(v)) else text(v)
+
+
+def _f(v) -> float | None:
+    return None if v is None or pd.isna(v) else float(v)
+
+
+def _i(v) -> int | None:
+    return None if v is None or pd.isna(v) else int(v)
+
+
+def _codes(v) -> tuple[str, ...]:
+    return tuple(p.strip() for p in re.split(r"[,;]", _s(v)) if p.strip())
+
+
+def _conditions(v) -> tuple[tuple[str, str], ...]:
+    return tuple(tuple((p.split("=", 1) + [""])[:2]) for p in _codes(v))
+
+
+def _frame(tables: dict[str, Table], schema) -> pd.DataFrame:
+    table = tables.get(schema.name)
+    return table.frame if table is not None else pd.DataFrame(columns=list(schema.columns))
+
+
+def build(settings: Settings, tables: dict[str, Table]) -> Campaign:
+    f = lambda schema: _frame(tables, schema).to_dict("records")  # noqa: E731
+    return Campaign(
+        settings=settings,
+        blocs=tuple(Bloc(_s(r["code"]), _s(r["name"]), _s(r["head"]), _s(r["deputy"])) for r in f(S.BLOCS)),
+        units=tuple(Unit(_s(r["code"]), _s(r["name"]), _s(r["short_name"]) or _s(r["name"]), _s(r["bloc"]), _s(r["email"]),
+                         tuple(k for k in BLOCKERS if _s(r[k]) == "x")) for r in f(S.UNITS)),
+        criteria=tuple(Criterion(_s(r["code"]), _s(r["group"]) or _s(r["code"]).split(".")[0], _s(r["text"]), _s(r["kind"]),
+                                 _f(r["max"]) or 0.0, _f(r["step"]), _f(r["target"]), _codes(r["applies_to"]),
+                                 _s(r["explanation"])) for r in f(S.CRITERIA)),
+        items=tuple(Item(_s(r["code"]), _s(r["kind"]), _s(r["text"]), _f(r["points"]) or 0.0, _f(r["cap"]) or 0.0)
+                    for r in f(S.ITEMS)),
+        award_rules=tuple(AwardRule(
+            _s(r["code"]), _s(r["award"]), _s(r["issuer"]), _s(r["issuer_before_reform"]), _i(r["priority"]) or 1,
+            _i(r["rank_from"]), _i(r["rank_to"]), _f(r["top_share"]), _s(r["min_grade"]), _f(r["min_score"]),
+            _f(r["min_vote_share"]), _s(r["must_register"]) == "x", _i(r["quota"]), _f(r["quota_share"]),
+            _s(r["quota_rounding"]), _conditions(r["conditions"])) for r in f(S.AWARD_RULES)),
+        history=tuple(HistoryRow(_s(r["unit"]), _i(r["year"]) or 0, _s(r["kind"]), _s(r["value"]), _s(r["revoked"]) == "x")
+                      for r in f(S.HISTORY)),
+        registrations=tuple((_s(r["unit"]), _s(r["award"])) for r in f(S.REGISTRATIONS)),
+    )

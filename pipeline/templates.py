@@ -1,0 +1,320 @@
+"""Template stage: Campaign -> one self-scoring workbook per unit (xlsxwriter), byte-identical run to run."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import xlsxwriter
+from xlsxwriter.utility import xl_rowcol_to_cell
+
+from schemas import returns as R
+
+from .campaign import Campaign, Criterion, Unit
+from .workbook import number
+
+TEMPLATE_VERSION = "2025.1"
+FONT = "Times New Roman"
+A4 = 9
+
+
+@dataclass
+class Fill:
+    """Values to pre-fill, as a unit would type them (a str stays text): for the sample and for tests."""
+
+    scores: dict = field(default_factory=dict)        # criterion code -> self score
+    actuals: dict = field(default_factory=dict)       # criterion code -> actual result / occurrences
+    explanations: dict = field(default_factory=dict)  # criterion code -> text
+    items: dict = field(default_factory=dict)         # item code -> (points, explanation)
+    meta: dict = field(default_factory=dict)          # _meta overrides (an outdated template, a wrong unit)
+
+
+def template_path(out: Path, unit: Unit) -> Path:
+    return Path(out) / unit.bloc / f"{unit.code}.xlsx"
+
+
+def computed(c: Criterion) -> bool:
+    """Criteria whose score the pipeline computes from what the unit enters in `Kết quả thực hiện`."""
+    return c.kind in ("chỉ tiêu", "trừ điểm")
+
+
+def provisional(c: Criterion, actual: float | None) -> float:
+    """The score the template shows before the bloc's best result is known (target: up to half the max)."""
+    if actual is None:
+        return c.max if c.kind == "trừ điểm" else 0.0
+    if c.kind == "trừ điểm":
+        return max(0.0, c.max - (c.step or 0) * actual)
+    if not c.target:
+        return 0.5 * c.max
+    return min(0.5 * c.max, 0.5 * c.max * actual / c.target)
+
+
+def _num(v) -> float | None:
+    return number(v)[0] if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}".replace(".", ",")
+
+
+class _Formats:
+    def __init__(self, wb):
+        base = {"font_name": FONT, "font_size": 12, "valign": "vcenter", "border": 1}
+        add = lambda **kw: wb.add_format({**base, **kw})  # noqa: E731
+        self.head = add(bold=True, align="center", text_wrap=True, bg_color="#DDEBF7")
+        self.group = add(bold=True, text_wrap=True, bg_color="#F2F2F2")
+        self.group_num = add(bold=True, num_format="0.00", bg_color="#F2F2F2")
+        self.text = add(text_wrap=True)
+        self.num = add(num_format="0.00")
+        self.input = add(num_format="0.00", locked=False, bg_color="#FFF2CC")
+        self.input_text = add(text_wrap=True, locked=False, bg_color="#FFF2CC")
+        self.hint = add(italic=True, font_size=10, text_wrap=True, font_color="#595959")
+        self.total = add(bold=True, bg_color="#DDEBF7")
+        self.total_num = add(bold=True, num_format="0.00", bg_color="#DDEBF7")
+        plain = {"font_name": FONT, "font_size": 12}
+        self.title = wb.add_format({**plain, "bold": True, "font_size": 14, "align": "center"})
+        self.subtitle = wb.add_format({**plain, "italic": True, "align": "center"})
+        self.plain = wb.add_format({**plain, "text_wrap": True, "valign": "top"})
+        self.bold = wb.add_format({**plain, "bold": True, "valign": "top"})
+
+
+def write_template(path: Path, campaign: Campaign, unit: Unit, generated_at: dt.datetime,
+                   fill: Fill | None = None) -> Path:
+    """Write one unit's template; with `fill`, a return as the unit would send it back."""
+    fill = fill or Fill()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
+                                         "strings_to_numbers": False})
+    wb.set_properties({"title": f"Tự chấm điểm thi đua {campaign.settings.year} - {unit.name}",
+                       "author": campaign.settings.issuing_body, "created": generated_at})
+    f = _Formats(wb)
+    criteria = campaign.criteria_for(unit)
+    _cover(wb, f, campaign, unit)
+    _scores(wb, f, campaign, unit, criteria, fill)
+    _items(wb, f, campaign, fill)
+    meta = {"campaign_id": campaign.settings.campaign_id, "unit_code": unit.code, "bloc_code": unit.bloc,
+            "template_version": TEMPLATE_VERSION, "criteria_digest": campaign.digest,
+            "generated_at": generated_at.isoformat(timespec="seconds"), "form": "score",
+            "year": str(campaign.settings.year), **fill.meta}
+    ws = wb.add_worksheet(R.META_SHEET)
+    for r, (k, v) in enumerate(meta.items()):
+        ws.write_string(r, 0, k)
+        ws.write_string(r, 1, str(v))
+    ws.protect()
+    ws.hide()
+    wb.close()
+    return path
+
+
+def _cover(wb, f: _Formats, c: Campaign, unit: Unit) -> None:
+    s = c.settings
+    ws = wb.add_worksheet(R.COVER_SHEET)
+    ws.set_column(0, 0, 28)
+    ws.set_column(1, 1, 80)
+    ws.merge_range(0, 0, 0, 1, f"BẢNG TỰ CHẤM ĐIỂM THI ĐUA NĂM {s.year}", f.title)
+    ws.merge_range(1, 0, 1, 1, s.issuing_body, f.subtitle)
+    bloc = c.bloc(unit.bloc)
+    skipped = [k for k in c.leaves if not c.applies(k, unit)]
+    rows = [
+        ("Đợt thi đua", s.campaign_id),
+        ("Đơn vị", f"{unit.name} (mã {unit.code})"),
+        ("Khối thi đua", bloc.name if bloc else unit.bloc),
+        ("Hạn gửi", s.deadline.strftime("%d/%m/%Y")),
+        ("Gửi về", s.reply_to or s.issuing_body),
+        ("Cách điền", "1. Sang trang “Tự chấm điểm”: nhập điểm tự chấm vào các ô màu vàng, trong khoảng 0 đến "
+                      "điểm tối đa, theo bước điểm ghi ở cột “Cách chấm”; ghi giải trình khi tiêu chí yêu cầu."),
+        ("", "2. Tiêu chí chỉ tiêu: nhập kết quả thực hiện (số), phần mềm tính điểm theo chỉ tiêu và "
+             "đơn vị cao nhất khối. Tiêu chí trừ điểm: nhập số lần vi phạm (0 nếu không có)."),
+        ("", "3. Trang “Điểm thưởng - trừ”: kê khai điểm thưởng, điểm trừ kèm giải trình, minh chứng."),
+        ("", "4. Không đổi tên trang tính, không thêm bớt dòng, không sửa cột Mã. Giữ nguyên tệp .xlsx "
+             "và gửi lại qua thư điện tử."),
+        ("Tiêu chí không áp dụng", "; ".join(f"{k.code} {k.text}" for k in skipped) or "Không có"),
+    ]
+    for r, (k, v) in enumerate(rows, start=3):
+        ws.write_string(r, 0, k, f.bold)
+        ws.write_string(r, 1, v, f.plain)
+    ws.set_paper(A4)
+    ws.fit_to_pages(1, 0)
+    ws.protect()
+
+
+def _scores(wb, f: _Formats, c: Campaign, unit: Unit, criteria: tuple[Criterion, ...], fill: Fill) -> None:
+    ws = wb.add_worksheet(R.SCORE_SHEET)
+    has_actuals = any(computed(k) for k in c.leaves)
+    headers = [R.CODE, R.TEXT, R.MAX] + ([R.TARGET, R.ACTUAL] if has_actuals else []) + [R.SELF, R.EXPLAIN, R.HOW]
+    col = {h: i for i, h in enumerate(headers)}
+    widths = {R.CODE: 8, R.TEXT: 58, R.MAX: 10, R.TARGET: 10, R.ACTUAL: 12, R.SELF: 11, R.EXPLAIN: 40, R.HOW: 24}
+    for h, i in col.items():
+        ws.set_column(i, i, widths[h])
+    last = len(headers) - 1
+    ws.merge_range(0, 0, 0, last, f"BẢNG TỰ CHẤM ĐIỂM THI ĐUA NĂM {c.settings.year}", f.title)
+    ws.merge_range(1, 0, 1, last, f"{unit.name} - {unit.code}", f.subtitle)
+    head = 3
+    for h, i in col.items():
+        ws.write_string(head, i, h, f.head)
+    leaves = {k.code for k in c.leaves}
+    row_of = {k.code: head + 1 + n for n, k in enumerate(criteria)}
+    value: dict[str, float] = {}
+    # Children before parents so every subtotal's cached value is known when it is written.
+    for k in sorted(criteria, key=lambda k: -k.depth):
+        r = row_of[k.code]
+        if k.code in leaves:
+            value[k.code] = _leaf(ws, f, c, k, r, col, fill)
+        else:
+            kids = [x for x in criteria if x.parent == k.code]
+            value[k.code] = sum(value[x.code] for x in kids)
+            cells = ",".join(xl_rowcol_to_cell(row_of[x.code], col[R.SELF]) for x in kids)
+            ws.write_formula(r, col[R.SELF], f"=SUM({cells})", f.group_num, value[k.code])
+            ws.write_string(r, col[R.CODE], k.code, f.group)
+            ws.write_string(r, col[R.TEXT], k.text, f.group)
+            ws.write_number(r, col[R.MAX], k.max, f.group_num)
+            for h in set(headers) - {R.CODE, R.TEXT, R.MAX, R.SELF}:
+                ws.write_blank(r, col[h], None, f.group)
+    total_row = head + 1 + len(criteria)
+    roots = [k for k in criteria if k.parent is None]
+    cells = ",".join(xl_rowcol_to_cell(row_of[k.code], col[R.SELF]) for k in roots)
+    ws.merge_range(total_row, 0, total_row, 1, "TỔNG ĐIỂM TỰ CHẤM", f.total)
+    ws.write_number(total_row, col[R.MAX], sum(k.max for k in roots), f.total_num)
+    ws.write_formula(total_row, col[R.SELF], f"=SUM({cells})", f.total_num, sum(value[k.code] for k in roots))
+    ws.freeze_panes(head + 1, 2)
+    ws.repeat_rows(head)
+    ws.set_paper(A4)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.5, right=0.4, top=0.6, bottom=0.6)
+    ws.set_footer("&CTrang &P/&N")
+    ws.protect("", {"format_columns": True, "format_rows": True})
+
+
+def _leaf(ws, f: _Formats, c: Campaign, k: Criterion, r: int, col: dict, fill: Fill) -> float:
+    """Write one criterion row; returns the value its score cell shows."""
+    ws.write_string(r, col[R.CODE], k.code, f.text)
+    ws.write_string(r, col[R.TEXT], k.text, f.text)
+    ws.write_number(r, col[R.MAX], k.max, f.num)
+    if R.TARGET in col:
+        ws.write_blank(r, col[R.TARGET], None, f.num) if k.target is None else ws.write_number(r, col[R.TARGET], k.target, f.num)
+    if computed(k):
+        actual = fill.actuals.get(k.code)
+        _write_input(ws, r, col[R.ACTUAL], actual, f.input)
+        a = xl_rowcol_to_cell(r, col[R.ACTUAL])
+        shown = provisional(k, _num(actual))
+        if k.kind == "trừ điểm":
+            formula = f"=MAX(0,{k.max:g}-{k.step or 0:g}*N({a}))"
+            ws.data_validation(r, col[R.ACTUAL], r, col[R.ACTUAL], {
+                "validate": "integer", "criteria": ">=", "value": 0,
+                "input_title": "Số lần vi phạm", "input_message": f"Nhập số lần (số nguyên ≥ 0); mỗi lần trừ {_fmt(k.step or 0)} điểm.",
+                "error_title": "Không hợp lệ", "error_message": "Số lần phải là số nguyên từ 0 trở lên."})
+            how = f"Nhập số lần vi phạm; trừ {_fmt(k.step or 0)} điểm/lần"
+        else:
+            t = k.target or 0
+            formula = (f'=IF({a}="",0,MIN({0.5 * k.max:g},{0.5 * k.max:g}*{a}/{t:g}))' if t
+                       else f'=IF({a}="",0,{0.5 * k.max:g})')
+            ws.data_validation(r, col[R.ACTUAL], r, col[R.ACTUAL], {
+                "validate": "decimal", "criteria": ">=", "value": 0,
+                "input_title": "Kết quả thực hiện", "input_message": f"Nhập kết quả đạt được (số ≥ 0); chỉ tiêu: {_fmt(t)}.",
+                "error_title": "Không hợp lệ", "error_message": "Kết quả phải là số từ 0 trở lên."})
+            how = "Nhập kết quả; điểm tạm tính, điểm chính thức theo đơn vị cao nhất khối"
+        ws.write_formula(r, col[R.SELF], formula, f.num, shown)
+    else:
+        score = fill.scores.get(k.code)
+        _write_input(ws, r, col[R.SELF], score, f.input)
+        if R.ACTUAL in col:
+            ws.write_blank(r, col[R.ACTUAL], None, f.num)
+        shown = _num(score) or 0.0
+        _score_validation(ws, r, col[R.SELF], k)
+        how = (f"Đạt: {_fmt(k.max)}; không đạt: 0" if k.kind == "đạt/không đạt"
+               else f"Từ 0 đến {_fmt(k.max)}" + (f", bước {_fmt(k.step)}" if k.step else ""))
+    note = {"luôn": "; bắt buộc giải trình", "khi chưa tối đa": "; giải trình nếu dưới tối đa"}.get(k.explanation, "")
+    ws.write_string(r, col[R.HOW], how + note, f.hint)
+    _write_input(ws, r, col[R.EXPLAIN], fill.explanations.get(k.code), f.input_text)
+    ws.data_validation(r, col[R.EXPLAIN], r, col[R.EXPLAIN], {
+        "validate": "length", "criteria": "<=", "value": 2000, "input_title": "Giải trình",
+        "input_message": ("Bắt buộc giải trình, nêu minh chứng." if k.explanation == "luôn" else
+                          "Giải trình khi chấm dưới điểm tối đa." if k.explanation == "khi chưa tối đa" else
+                          "Ghi giải trình, minh chứng (nếu có)."),
+        "error_title": "Quá dài", "error_message": "Giải trình tối đa 2000 ký tự."})
+    return shown
+
+
+def _score_validation(ws, r: int, c: int, k: Criterion) -> None:
+    alert = {"error_title": "Điểm không hợp lệ", "input_title": f"Điểm tự chấm (tối đa {_fmt(k.max)})"}
+    if k.kind == "đạt/không đạt":
+        if float(k.max).is_integer():
+            rule = {"validate": "list", "source": [f"{k.max:g}", "0"]}
+        else:
+            cell = xl_rowcol_to_cell(r, c)
+            rule = {"validate": "custom", "value": f"=OR({cell}=0,{cell}={k.max:g})"}
+        msg = f"Đạt: {_fmt(k.max)} điểm; không đạt: 0."
+    elif k.step == 1:
+        rule = {"validate": "integer", "criteria": "between", "minimum": 0, "maximum": k.max}
+        msg = f"Nhập số nguyên từ 0 đến {_fmt(k.max)}."
+    else:
+        rule = {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": k.max}
+        msg = f"Nhập số từ 0 đến {_fmt(k.max)}" + (f", theo bước {_fmt(k.step)}." if k.step else ".")
+    ws.data_validation(r, c, r, c, {**rule, **alert, "input_message": msg, "error_message": msg})
+
+
+def _write_input(ws, r: int, c: int, value, fmt) -> None:
+    if value is None or value == "":
+        ws.write_blank(r, c, None, fmt)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        ws.write_number(r, c, value, fmt)
+    else:
+        ws.write_string(r, c, str(value), fmt)  # text from anyone is written as text, never a formula
+
+
+def _items(wb, f: _Formats, c: Campaign, fill: Fill) -> None:
+    ws = wb.add_worksheet(R.ITEMS_SHEET)
+    headers = [R.CODE, R.ITEM_KIND, R.ITEM_TEXT, R.ITEM_POINTS, R.ITEM_CAP, R.ITEM_CLAIM, R.EXPLAIN]
+    for i, (h, w) in enumerate(zip(headers, (8, 9, 56, 11, 9, 10, 44))):
+        ws.set_column(i, i, w)
+    ws.merge_range(0, 0, 0, len(headers) - 1, "KÊ KHAI ĐIỂM THƯỞNG, ĐIỂM TRỪ", f.title)
+    ws.merge_range(1, 0, 1, len(headers) - 1,
+                   f"Tổng điểm thưởng tối đa {_fmt(c.settings.bonus_cap)} điểm; ghi rõ giải trình, minh chứng.", f.subtitle)
+    head = 3
+    for i, h in enumerate(headers):
+        ws.write_string(head, i, h, f.head)
+    claim, sums = headers.index(R.ITEM_CLAIM), {"thưởng": [], "trừ": []}
+    for n, item in enumerate(c.items):
+        r = head + 1 + n
+        points, why = fill.items.get(item.code, (None, None))
+        for i, v in enumerate((item.code, item.kind, item.text)):
+            ws.write_string(r, i, v, f.text)
+        ws.write_number(r, 3, item.points, f.num)
+        ws.write_number(r, 4, item.cap, f.num)
+        _write_input(ws, r, claim, points, f.input)
+        _write_input(ws, r, claim + 1, why, f.input_text)
+        msg = f"Từ 0 đến {_fmt(item.cap)} điểm ({_fmt(item.points)} điểm mỗi lần)."
+        ws.data_validation(r, claim, r, claim, {"validate": "decimal", "criteria": "between", "minimum": 0,
+                                                "maximum": item.cap, "input_title": "Điểm kê khai", "input_message": msg,
+                                                "error_title": "Điểm không hợp lệ", "error_message": msg})
+        ws.data_validation(r, claim + 1, r, claim + 1, {"validate": "length", "criteria": "<=", "value": 2000,
+                                                        "input_title": "Giải trình", "input_message": "Nêu căn cứ, minh chứng."})
+        sums[item.kind].append((xl_rowcol_to_cell(r, claim), _num(points) or 0.0))
+    r = head + 1 + len(c.items)
+    cap = c.settings.bonus_cap
+    for label, kind in (("Tổng điểm thưởng (đã áp mức tối đa)", "thưởng"), ("Tổng điểm trừ", "trừ")):
+        cells = ",".join(x for x, _ in sums[kind]) or "0"
+        total = sum(v for _, v in sums[kind])
+        formula, shown = (f"=MIN({cap:g},SUM({cells}))", min(cap, total)) if kind == "thưởng" else (f"=SUM({cells})", total)
+        ws.merge_range(r, 0, r, claim - 1, label, f.total)
+        ws.write_formula(r, claim, formula, f.total_num, shown)
+        r += 1
+    ws.freeze_panes(head + 1, 0)
+    ws.repeat_rows(head)
+    ws.set_paper(A4)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.set_footer("&CTrang &P/&N")
+    ws.protect("", {"format_columns": True, "format_rows": True})
+
+
+def write_all(campaign: Campaign, out: Path, generated_at: dt.datetime, progress=None) -> list[Path]:
+    """Every unit's template under out/<bloc>/<unit>.xlsx."""
+    paths = []
+    for unit in campaign.units:
+        paths.append(write_template(template_path(out, unit), campaign, unit, generated_at))
+        if progress:
+            progress(unit)
+    return paths

@@ -1,0 +1,205 @@
+"""Reading workbooks cell by cell: sheets as rows, tables found by their header texts, values cleaned."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+from python_calamine import CalamineWorkbook
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+
+from .issues import ERROR, WARNING, Issue
+
+_SPACES = re.compile(r"[\s\u00a0\u2007\u202f\ufeff]+")
+
+
+def text(value) -> str:
+    """A cell as clean text: NFC, no non-breaking or repeated spaces, integral floats without '.0'."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, dt.datetime) and value.time() == dt.time():
+        value = value.date()
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", str(value))).strip()
+
+
+def header_key(value) -> str:
+    return text(value).casefold()
+
+
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+_THOUSANDS_DOT = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$")
+_PLAIN = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)$")
+
+
+def number(value) -> tuple[float | None, str | None]:
+    """A cell as a number, and the code of what had to be guessed.
+
+    Returns (None, None) for a blank cell, (None, 'not_a_number') for text such as "mười";
+    "9,5" reads as 9.5 ('decimal_comma'), "1.000" as 1000 ('thousands_dot'),
+    "9.5" typed as text as 9.5 ('number_as_text').
+    """
+    if value is None or value == "":
+        return None, None
+    if isinstance(value, bool):
+        return None, "not_a_number"
+    if isinstance(value, (int, float)):
+        return float(value), None
+    s = text(value).replace(" ", "")
+    if s == "":
+        return None, None
+    if _DECIMAL_COMMA.match(s):
+        return float(s.replace(",", ".")), "decimal_comma"
+    if _THOUSANDS_DOT.match(s):
+        return float(s.replace(".", "").replace(",", ".")), "thousands_dot"
+    if _PLAIN.match(s):
+        return float(s), "number_as_text"
+    return None, "not_a_number"
+
+
+def cell_name(row: int, col: int) -> str:
+    """Zero-based row and column to Excel's A1."""
+    return xl_rowcol_to_cell(row, col)
+
+
+class Book:
+    """One workbook opened for reading; sheets come back as rows at their real positions."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._book = CalamineWorkbook.from_path(str(path))
+        self.sheet_names = list(self._book.sheet_names)
+
+    def rows(self, sheet: str) -> list[list]:
+        return self._book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+
+    def find_sheet(self, name: str) -> str | None:
+        """The sheet's real name, matched the way a person would (case, spaces and NFC ignored)."""
+        wanted = header_key(name)
+        return next((s for s in self.sheet_names if header_key(s) == wanted), None)
+
+
+def find_header(rows: list[list], wanted: list[str], search_rows: int = 30) -> tuple[int, dict[str, int]] | None:
+    """The first row holding every wanted header, and each header's column."""
+    keys = {header_key(h): h for h in wanted}
+    for r, row in enumerate(rows[:search_rows]):
+        found = {}
+        for c, v in enumerate(row):
+            k = header_key(v)
+            if k in keys and keys[k] not in found:
+                found[keys[k]] = c
+        if len(found) == len(keys):
+            return r, found
+    return None
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table read off a sheet: values by column name, indexed by the Excel row number."""
+
+    sheet: str
+    frame: pd.DataFrame
+    columns: dict[str, int]  # column name -> zero-based column index
+
+    def cell(self, column: str, excel_row: int) -> str:
+        return f"{xl_col_to_name(self.columns[column])}{excel_row}"
+
+
+def read_table(book: Book, schema: pa.DataFrameSchema, file: str = "") -> tuple[Table | None, list[Issue]]:
+    """Read the sheet named by `schema.name` through its header row, typed by the schema; no checks yet."""
+    sheet = book.find_sheet(schema.name)
+    if sheet is None:
+        return None, [Issue("sheet_missing", file=file, sheet=schema.name, params={"sheet": schema.name})]
+    rows = book.rows(sheet)
+    titles = {name: c.title for name, c in schema.columns.items()}
+    found = find_header(rows, list(titles.values()))
+    if found is None:
+        return None, [Issue("header_missing", file=file, sheet=sheet, cell="A1",
+                            params={"headers": ", ".join(titles.values())})]
+    header_row, at = found
+    columns = {name: at[title] for name, title in titles.items()}
+    issues: list[Issue] = []
+    records, index = [], []
+    for r in range(header_row + 1, len(rows)):
+        row = rows[r]
+        raw = {name: (row[c] if c < len(row) else "") for name, c in columns.items()}
+        if all(text(v) == "" for v in raw.values()):
+            continue
+        record = {}
+        for name, v in raw.items():
+            if schema.columns[name].dtype is not None and str(schema.columns[name].dtype) == "float64":
+                # the covenant is the officer's own file: "9,5" typed as text is taken without a warning
+                value, guess = number(v)
+                if guess == "not_a_number":
+                    issues.append(Issue("not_a_number", file=file, sheet=sheet, cell=cell_name(r, columns[name]),
+                                        params={"value": text(v)}))
+                record[name] = value
+            elif schema.columns[name].dtype is None:
+                record[name] = v if not isinstance(v, str) else text(v)
+            else:
+                record[name] = text(v) if text(v) != "" else None
+        records.append(record)
+        index.append(r + 1)
+    frame = pd.DataFrame(records, index=pd.Index(index, name="row"), columns=list(columns))
+    for name, c in schema.columns.items():
+        if str(c.dtype) == "float64":
+            frame[name] = frame[name].astype("float64")
+        elif c.dtype is not None:
+            frame[name] = frame[name].astype(object)
+    return Table(sheet, frame, columns), issues
+
+
+_RULES = [
+    (re.compile(r"^greater_than\((.*)\)$"), "phải lớn hơn {0}"),
+    (re.compile(r"^greater_than_or_equal_to\((.*)\)$"), "phải từ {0} trở lên"),
+    (re.compile(r"^in_range\((.*), (.*)\)$"), "phải từ {0} đến {1}"),
+    (re.compile(r"^isin\((.*)\)$"), "phải là một trong: {0}"),
+]
+
+
+def _rule(check: str) -> str:
+    for pattern, vi in _RULES:
+        m = pattern.match(check)
+        if m:
+            return vi.format(*m.groups())
+    return check
+
+
+def check_table(table: Table, schema: pa.DataFrameSchema, file: str = "", unit: str = "") -> list[Issue]:
+    """Validate a table with its pandera schema; each failure becomes an Issue at its cell."""
+    try:
+        schema.validate(table.frame, lazy=True)
+        return []
+    except pa.errors.SchemaErrors as err:
+        cases = err.failure_cases
+    issues = []
+    for case in cases.itertuples():
+        if case.index is None or pd.isna(case.index) or case.column not in table.columns:
+            continue
+        column = schema.columns[case.column].title
+        where = dict(unit=unit, file=file, sheet=table.sheet, cell=table.cell(case.column, int(case.index)))
+        check = str(case.check)
+        if check == "not_nullable":
+            issues.append(Issue("value_required", params={"column": column}, **where))
+        elif check == "field_uniqueness":
+            issues.append(Issue("duplicate", params={"column": column, "value": case.failure_case}, **where))
+        elif check.startswith("dtype("):
+            continue  # reported by read_table as not_a_number
+        else:
+            issues.append(Issue("value_invalid", params={"column": column, "value": case.failure_case, "rule": _rule(check)}, **where))
+    return sorted(set(issues), key=lambda i: (i.sheet, _cell_order(i.cell), i.code))
+
+
+def _cell_order(cell: str) -> tuple[int, str]:
+    m = re.match(r"([A-Z]+)(\d+)", cell or "")
+    return (int(m.group(2)), m.group(1).rjust(3)) if m else (0, "")
+
+
+__all__ = ["Book", "Table", "ERROR", "WARNING", "number", "text", "find_header", "read_table", "check_table", "cell_name"]

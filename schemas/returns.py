@@ -1,0 +1,38 @@
+"""Contracts of a unit's return: the sheets and headers of the template, and the long frame read from it."""
+from __future__ import annotations
+
+import pandera.pandas as pa
+
+SCORE_SHEET = "Tự chấm điểm"
+ITEMS_SHEET = "Điểm thưởng - trừ"
+META_SHEET = "_meta"
+COVER_SHEET = "Hướng dẫn"
+
+# Header texts (stable names, SPEC.md); the reader finds tables by these.
+CODE, TEXT, MAX, SELF, EXPLAIN = "Mã", "Nội dung tiêu chí", "Điểm tối đa", "Điểm tự chấm", "Giải trình"
+TARGET, ACTUAL, HOW = "Chỉ tiêu", "Kết quả thực hiện", "Cách chấm"
+ITEM_TEXT, ITEM_KIND, ITEM_POINTS, ITEM_CAP, ITEM_CLAIM = "Nội dung", "Loại", "Điểm mỗi lần", "Tối đa", "Điểm"
+
+SCORE_HEADERS = (CODE, TEXT, MAX, SELF, EXPLAIN)
+ITEM_HEADERS = (CODE, ITEM_TEXT, ITEM_CLAIM, EXPLAIN)
+META_KEYS = ("campaign_id", "unit_code", "bloc_code", "template_version", "criteria_digest", "generated_at")
+
+# One row per criterion or bonus/deduction item read from one return, values as typed.
+RETURN_ROWS = pa.DataFrameSchema(
+    {
+        "unit": pa.Column(str, description="Unit code from the return's _meta"),
+        "file": pa.Column(str, description="Stored file name of the return"),
+        "section": pa.Column(str, pa.Check.isin(("criteria", "items")), description="criteria or items sheet"),
+        "sheet": pa.Column(str, description="Sheet the row was read from"),
+        "row": pa.Column(int, pa.Check.ge(1), description="Excel row number"),
+        "code": pa.Column(str, description="Criterion or item code, always text ('4.10' stays '4.10')"),
+        "score": pa.Column(object, nullable=True, description="Self score (or claimed points) as typed"),
+        "score_cell": pa.Column(str, description="A1 cell of the score"),
+        "actual": pa.Column(object, nullable=True, description="Actual result or count of occurrences, as typed"),
+        "actual_cell": pa.Column(str, description="A1 cell of the actual result ('' when the sheet has none)"),
+        "explanation": pa.Column(str, description="Explanation, NFC text"),
+        "explanation_cell": pa.Column(str, description="A1 cell of the explanation"),
+    },
+    name="return_rows",
+    coerce=False,
+)

@@ -53,6 +53,12 @@ def _num(v) -> float | None:
     return number(v)[0] if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 
 
+def row_height(*cells: tuple[str, float], size: int = 12) -> float:
+    """Rows do not grow by themselves in a file nobody has opened: size them for their wrapped text."""
+    lines = max((-(-len(t) * size // 11 // max(int(w), 1)) for t, w in cells if t), default=1)
+    return max(1, lines) * (size * 1.3 + 1)
+
+
 def _fmt(x: float) -> str:
     return f"{x:g}".replace(".", ",")
 
@@ -134,6 +140,7 @@ def _cover(wb, f: _Formats, c: Campaign, unit: Unit) -> None:
     for r, (k, v) in enumerate(rows, start=3):
         ws.write_string(r, 0, k, f.bold)
         ws.write_string(r, 1, v, f.plain)
+        ws.set_row(r, row_height((v, 80)))
     ws.set_paper(A4)
     ws.fit_to_pages(1, 0)
     ws.protect()
@@ -151,6 +158,7 @@ def _scores(wb, f: _Formats, c: Campaign, unit: Unit, criteria: tuple[Criterion,
     ws.merge_range(0, 0, 0, last, f"BẢNG TỰ CHẤM ĐIỂM THI ĐUA NĂM {c.settings.year}", f.title)
     ws.merge_range(1, 0, 1, last, f"{unit.name} - {unit.code}", f.subtitle)
     head = 3
+    ws.set_row(head, 33)
     for h, i in col.items():
         ws.write_string(head, i, h, f.head)
     leaves = {k.code for k in c.leaves}
@@ -168,13 +176,16 @@ def _scores(wb, f: _Formats, c: Campaign, unit: Unit, criteria: tuple[Criterion,
             ws.write_formula(r, col[R.SELF], f"=SUM({cells})", f.group_num, value[k.code])
             ws.write_string(r, col[R.CODE], k.code, f.group)
             ws.write_string(r, col[R.TEXT], k.text, f.group)
+            ws.set_row(r, row_height((k.text, widths[R.TEXT])))
             ws.write_number(r, col[R.MAX], k.max, f.group_num)
             for h in set(headers) - {R.CODE, R.TEXT, R.MAX, R.SELF}:
                 ws.write_blank(r, col[h], None, f.group)
     total_row = head + 1 + len(criteria)
     roots = [k for k in criteria if k.parent is None]
     cells = ",".join(xl_rowcol_to_cell(row_of[k.code], col[R.SELF]) for k in roots)
-    ws.merge_range(total_row, 0, total_row, 1, "TỔNG ĐIỂM TỰ CHẤM", f.total)
+    # The total's label sits under `Nội dung tiêu chí` with a blank `Mã`, so readers never take it for a criterion.
+    ws.write_blank(total_row, col[R.CODE], None, f.total)
+    ws.write_string(total_row, col[R.TEXT], "TỔNG ĐIỂM TỰ CHẤM", f.total)
     ws.write_number(total_row, col[R.MAX], sum(k.max for k in roots), f.total_num)
     ws.write_formula(total_row, col[R.SELF], f"=SUM({cells})", f.total_num, sum(value[k.code] for k in roots))
     ws.freeze_panes(head + 1, 2)
@@ -227,7 +238,9 @@ def _leaf(ws, f: _Formats, c: Campaign, k: Criterion, r: int, col: dict, fill: F
                else f"Từ 0 đến {_fmt(k.max)}" + (f", bước {_fmt(k.step)}" if k.step else ""))
     note = {"luôn": "; bắt buộc giải trình", "khi chưa tối đa": "; giải trình nếu dưới tối đa"}.get(k.explanation, "")
     ws.write_string(r, col[R.HOW], how + note, f.hint)
-    _write_input(ws, r, col[R.EXPLAIN], fill.explanations.get(k.code), f.input_text)
+    explanation = fill.explanations.get(k.code)
+    ws.set_row(r, row_height((k.text, 58), (how + note, 24 * 1.2), (str(explanation or ""), 40)))
+    _write_input(ws, r, col[R.EXPLAIN], explanation, f.input_text)
     ws.data_validation(r, col[R.EXPLAIN], r, col[R.EXPLAIN], {
         "validate": "length", "criteria": "<=", "value": 2000, "input_title": "Giải trình",
         "input_message": ("Bắt buộc giải trình, nêu minh chứng." if k.explanation == "luôn" else
@@ -281,6 +294,7 @@ def _items(wb, f: _Formats, c: Campaign, fill: Fill) -> None:
         points, why = fill.items.get(item.code, (None, None))
         for i, v in enumerate((item.code, item.kind, item.text)):
             ws.write_string(r, i, v, f.text)
+        ws.set_row(r, row_height((item.text, 56), (str(why or ""), 44)))
         ws.write_number(r, 3, item.points, f.num)
         ws.write_number(r, 4, item.cap, f.num)
         _write_input(ws, r, claim, points, f.input)
@@ -298,7 +312,9 @@ def _items(wb, f: _Formats, c: Campaign, fill: Fill) -> None:
         cells = ",".join(x for x, _ in sums[kind]) or "0"
         total = sum(v for _, v in sums[kind])
         formula, shown = (f"=MIN({cap:g},SUM({cells}))", min(cap, total)) if kind == "thưởng" else (f"=SUM({cells})", total)
-        ws.merge_range(r, 0, r, claim - 1, label, f.total)
+        ws.write_blank(r, 0, None, f.total)
+        ws.write_blank(r, 1, None, f.total)
+        ws.merge_range(r, 2, r, claim - 1, label, f.total)
         ws.write_formula(r, claim, formula, f.total_num, shown)
         r += 1
     ws.freeze_panes(head + 1, 0)

@@ -1,0 +1,80 @@
+"""Read stage: one stored return -> its _meta and a long DataFrame of values with their cells."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from schemas import returns as R
+
+from .issues import Issue
+from .workbook import Book, cell_name, find_header, text
+
+
+@dataclass
+class Return:
+    """What one file holds: its _meta, its rows (schemas.returns.RETURN_ROWS) and what stopped reading."""
+
+    file: str
+    meta: dict[str, str]
+    rows: pd.DataFrame
+    issues: list[Issue] = field(default_factory=list)
+
+
+def read_meta(book: Book) -> dict[str, str]:
+    sheet = book.find_sheet(R.META_SHEET)
+    if sheet is None:
+        return {}
+    return {text(r[0]): text(r[1]) for r in book.rows(sheet) if len(r) >= 2 and text(r[0])}
+
+
+def read_return(path: Path, file: str | None = None) -> Return:
+    """Read a return by its header texts, never by fixed addresses; `file` is the name shown to people."""
+    file = file or Path(path).name
+    book = Book(path)
+    meta = read_meta(book)
+    unit = meta.get("unit_code", "")
+    rows, issues = [], []
+    for section, sheet_name, headers, columns in (
+        ("criteria", R.SCORE_SHEET, R.SCORE_HEADERS, {"score": R.SELF, "actual": R.ACTUAL, "explanation": R.EXPLAIN}),
+        ("items", R.ITEMS_SHEET, R.ITEM_HEADERS, {"score": R.ITEM_CLAIM, "actual": None, "explanation": R.EXPLAIN}),
+    ):
+        sheet = book.find_sheet(sheet_name)
+        if sheet is None:
+            issues.append(Issue("sheet_missing", unit=unit, file=file, sheet=sheet_name, params={"sheet": sheet_name}))
+            continue
+        grid = book.rows(sheet)
+        wanted = list(headers) + ([R.ACTUAL] if section == "criteria" else [])
+        found = find_header(grid, wanted) or find_header(grid, list(headers))
+        if found is None:
+            issues.append(Issue("header_missing", unit=unit, file=file, sheet=sheet, cell="A1",
+                                params={"headers": ", ".join(headers)}))
+            continue
+        head, at = found
+        for r in range(head + 1, len(grid)):
+            line = grid[r]
+            get = lambda h: line[at[h]] if h in at and at[h] < len(line) else None  # noqa: E731
+            code = text(get(R.CODE))
+            if not code:
+                continue
+            rows.append({
+                "unit": unit, "file": file, "section": section, "sheet": sheet, "row": r + 1, "code": code,
+                "score": _value(get(columns["score"])), "score_cell": cell_name(r, at[columns["score"]]),
+                "actual": _value(get(columns["actual"])) if columns["actual"] in at else None,
+                "actual_cell": cell_name(r, at[columns["actual"]]) if columns["actual"] in at else "",
+                "explanation": text(get(columns["explanation"])),
+                "explanation_cell": cell_name(r, at[columns["explanation"]]),
+            })
+    frame = pd.DataFrame(rows, columns=list(R.RETURN_ROWS.columns))
+    values = frame.drop(columns="row").astype(object)
+    frame[values.columns] = values.where(values.notna(), None)  # blank stays None, not NaN
+    frame = frame.astype({"row": "int64"})
+    return Return(file, meta, R.RETURN_ROWS.validate(frame), issues)
+
+
+def _value(v):
+    """Keep numbers as numbers and text as clean text; a blank cell is None."""
+    if v is None or (isinstance(v, str) and text(v) == ""):
+        return None
+    return text(v) if isinstance(v, str) else v

@@ -26,6 +26,8 @@ templates: $(STAMP)
 	$(BIN)/thidua templates $(CAMPAIGN)
 
 rank: templates
+	$(BIN)/thidua collect $(CAMPAIGN)
+	$(BIN)/thidua rank $(CAMPAIGN)
 
 # Rebuild the committed sample campaign and the blank master from their scripts.
 sample: $(STAMP)
@@ -36,3 +38,12 @@ master: $(STAMP)
 
 clean:
 	rm -rf $(CAMPAIGN)/out
+
+collect: $(STAMP)
+	$(BIN)/thidua collect $(CAMPAIGN)
+
+validate: $(STAMP)
+	$(BIN)/thidua validate $(CAMPAIGN)
+
+status: $(STAMP)
+	$(BIN)/thidua status $(CAMPAIGN)

@@ -117,3 +117,90 @@ def templates(campaign):
         for unit in units:
             write_template(template_path(out, unit), c, unit, when)
     click.echo(f"Đã tạo {len(c.units)} mẫu trong {out}")
+
+
+def _bar(label: str, length: int):
+    return click.progressbar(length=length, label=label, file=sys.stderr, show_pos=True)
+
+
+@main.command()
+@CAMPAIGN
+@click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
+@_stops_cleanly
+def collect(campaign, sources):
+    """Thu nhận bản tự chấm. Reads CAMPAIGN/inbox/ (or SOURCES: files, folders); copies every file,
+    unchanged, to out/submissions/<sha256>.<ext> and writes a receipt per file to
+    out/submissions/receipts.csv. Nothing in the inbox is modified or moved."""
+    from .collect import STATUS, find_files
+    from .workflow import Paths, run_collect
+
+    count = len(find_files(list(sources) or [Paths(campaign).inbox]))
+    with _bar("Thu nhận", count) as bar:
+        receipts = run_collect(campaign, list(sources) or None, lambda r: bar.update(1))
+    for r in receipts:
+        mark = "✓" if r.status == "ok" else "✗"
+        click.echo(f"{mark} {r.received.replace('T', ' ')}  {r.unit or '-':6} {r.original}  {STATUS[r.status]}"
+                   + (f" ({r.note})" if r.note else ""))
+    click.echo(f"{len(receipts)} tệp đã nhận; lưu tại {Paths(campaign).submissions}")
+
+
+@main.command()
+@CAMPAIGN
+@_stops_cleanly
+def status(campaign):
+    """Tình hình nộp bài. Reads out/submissions/ (after collect); prints per unit: returned
+    (versions, last received), late, missing, has errors."""
+    from .workflow import run_validate
+
+    v = run_validate(campaign)
+    from .workflow import unit_summary
+
+    frame = unit_summary(v.campaign, v.issues, v.received, v.valid)
+    for bloc, rows in frame.groupby("bloc", sort=False):
+        click.secho(f"Khối {bloc}", bold=True)
+        for r in rows.itertuples():
+            color = {"Hợp lệ": "green", "Gửi muộn": "yellow", "Có lỗi": "red", "Chưa gửi": "red"}[r.status]
+            click.echo(f"  {r.unit:6} {r.name[:44]:44} " + click.style(f"{r.status:9}", fg=color)
+                       + f" {r.versions} bản  {r.received}  {r.errors} lỗi, {r.warnings} cảnh báo")
+    counts = frame["status"].value_counts()
+    click.echo(", ".join(f"{k}: {n}" for k, n in counts.items()))
+
+
+def _print_issues(v) -> None:
+    from .issues import ERROR
+
+    errors = [i for i in v.issues if i.severity == ERROR]
+    for i in v.issues[:60]:
+        click.echo(f"{SEVERITY_VI[i.severity]:8} {i.unit or '-':6} {i.where() or '-'}  {i.code}: {i.message()}")
+    if len(v.issues) > 60:
+        click.echo(f"... và {len(v.issues) - 60} vấn đề khác (xem out/validation.xlsx)")
+    click.echo(f"{len(errors)} lỗi, {len(v.issues) - len(errors)} cảnh báo; "
+               f"{len(v.valid)}/{len(v.campaign.units)} đơn vị có bản tự chấm hợp lệ.")
+
+
+@main.command()
+@CAMPAIGN
+@_stops_cleanly
+def validate(campaign):
+    """Kiểm tra bản tự chấm. Reads out/submissions/ (after collect); writes out/validation.xlsx
+    (sheet Lỗi: unit, file, sheet, cell, code, severity, message). Exit 1 if any return has an error."""
+    from .workflow import run_validate
+
+    v = run_validate(campaign)
+    _print_issues(v)
+    click.echo(f"Đã ghi {campaign / 'out' / 'validation.xlsx'}")
+    if has_errors(v.issues):
+        sys.exit(1)
+
+
+@main.command()
+@CAMPAIGN
+@_stops_cleanly
+def rank(campaign):
+    """Chấm điểm, xếp hạng. Reads out/submissions/ (after collect); writes out/validation.xlsx and
+    out/results-<year>.xlsx. Ranks what is valid, lists what it left out and why; exit 0 when written."""
+    from .workflow import run_rank
+
+    path, v, ranked = run_rank(campaign)
+    _print_issues(v)
+    click.secho(f"Kết quả: {path}", fg="green")

@@ -60,6 +60,7 @@ def read_return(path: Path, file: str | None = None) -> Return:
                 continue
             rows.append({
                 "unit": unit, "file": file, "section": section, "sheet": sheet, "row": r + 1, "code": code,
+                "code_cell": cell_name(r, at[R.CODE]),
                 "score": _value(get(columns["score"])), "score_cell": cell_name(r, at[columns["score"]]),
                 "actual": _value(get(columns["actual"])) if columns["actual"] in at else None,
                 "actual_cell": cell_name(r, at[columns["actual"]]) if columns["actual"] in at else "",

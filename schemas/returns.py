@@ -26,6 +26,7 @@ RETURN_ROWS = pa.DataFrameSchema(
         "sheet": pa.Column(str, description="Sheet the row was read from"),
         "row": pa.Column(int, pa.Check.ge(1), description="Excel row number"),
         "code": pa.Column(str, description="Criterion or item code, always text ('4.10' stays '4.10')"),
+        "code_cell": pa.Column(str, description="A1 cell of the code"),
         "score": pa.Column(object, nullable=True, description="Self score (or claimed points) as typed"),
         "score_cell": pa.Column(str, description="A1 cell of the score"),
         "actual": pa.Column(object, nullable=True, description="Actual result or count of occurrences, as typed"),
@@ -35,4 +36,21 @@ RETURN_ROWS = pa.DataFrameSchema(
     },
     name="return_rows",
     coerce=False,
+)
+
+# The validated values of the returns that count: one row per unit and criterion or item.
+VALUES = pa.DataFrameSchema(
+    {
+        "unit": pa.Column(str, description="Unit code"),
+        "section": pa.Column(str, pa.Check.isin(("criteria", "items")), description="criteria or items"),
+        "code": pa.Column(str, description="Criterion or item code"),
+        "score": pa.Column(float, nullable=True, description="Self score or claimed points (None for computed kinds)"),
+        "actual": pa.Column(float, nullable=True, description="Actual result or occurrences of a computed criterion"),
+        "explanation": pa.Column(str, description="The unit's explanation"),
+        "file": pa.Column(str, description="Original file name"),
+        "sheet": pa.Column(str, description="Sheet of the value"),
+        "cell": pa.Column(str, description="A1 cell of the value"),
+        "sha256": pa.Column(str, description="Hash of the stored file"),
+    },
+    name="values",
 )

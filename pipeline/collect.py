@@ -1,0 +1,141 @@
+"""Collect stage: inbox files -> content-addressed copies under out/submissions/ and one receipt per file."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import shutil
+import zipfile
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from .campaign import Campaign
+from .read import read_meta
+from .workbook import Book
+
+SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+RECEIPTS = "receipts.csv"
+# Receipt status -> Vietnamese reason shown to the officer.
+STATUS = {
+    "ok": "Bản tự chấm hợp lệ về hình thức",
+    "not_a_return": "Không phải bản tự chấm (không có trang _meta)",
+    "wrong_campaign": "Bản tự chấm của đợt thi đua khác",
+    "unknown_unit": "Mã đơn vị trong tệp không có trong danh sách",
+    "unreadable": "Không đọc được tệp",
+    "encrypted": "Tệp có đặt mật khẩu",
+    "macro": "Tệp có chứa macro",
+    "oversized": "Tệp vượt dung lượng cho phép",
+}
+
+
+@dataclass(frozen=True)
+class Receipt:
+    received: str  # ISO time the file arrived (its modification time in the inbox)
+    original: str  # name as received, relative to the source given
+    sha256: str
+    size: int
+    stored: str  # file name under out/submissions/
+    status: str  # a key of STATUS
+    unit: str = ""
+    campaign_id: str = ""
+    note: str = ""
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def find_files(sources: list[Path]) -> list[tuple[Path, str]]:
+    """Workbooks under the sources, with the name to show; sorted so every run sees the same order."""
+    found = []
+    for src in sources:
+        if src.is_file():
+            found.append((src, src.name))
+        elif src.is_dir():
+            found += [(p, str(p.relative_to(src))) for p in src.rglob("*")
+                      if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith(("~$", "."))]
+    return sorted(set(found), key=lambda x: x[1])
+
+
+def inspect(path: Path, campaign: Campaign) -> tuple[str, str, str, str]:
+    """(status, unit, campaign_id, note) of one file, without changing it."""
+    size = path.stat().st_size
+    if size > campaign.settings.max_file_mb * 1024 * 1024:
+        return "oversized", "", "", f"{size / 1048576:.1f} MB"
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if head == OLE_MAGIC and path.suffix.lower() in (".xlsx", ".xlsm"):
+        return "encrypted", "", "", ""  # Excel wraps a password-protected xlsx in an OLE container
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as z:
+            if any(n.lower().endswith("vbaproject.bin") for n in z.namelist()):
+                return "macro", "", "", ""
+    try:
+        meta = read_meta(Book(path))
+    except Exception as e:  # calamine raises several types for damaged files
+        return "unreadable", "", "", str(e)[:200]
+    if not meta.get("unit_code"):
+        return "not_a_return", "", "", ""
+    unit, cid = meta["unit_code"], meta.get("campaign_id", "")
+    if cid != campaign.settings.campaign_id:
+        return "wrong_campaign", unit, cid, ""
+    if campaign.unit(unit) is None:
+        return "unknown_unit", unit, cid, ""
+    return "ok", unit, cid, ""
+
+
+def received_time(path: Path) -> str:
+    return dt.datetime.fromtimestamp(int(path.stat().st_mtime), dt.timezone.utc).replace(tzinfo=None).isoformat()
+
+
+def collect(campaign: Campaign, sources: list[Path], store: Path, progress=lambda item: None) -> list[Receipt]:
+    """Copy every file into `store` by content hash (never touching the source) and record a receipt.
+
+    The same bytes under the same name are one receipt; receipts from earlier runs are kept.
+    """
+    store.mkdir(parents=True, exist_ok=True)
+    receipts = {(r.sha256, r.original): r for r in load_receipts(store)}
+    for path, name in find_files(sources):
+        digest = sha256(path)
+        stored = digest + path.suffix.lower()
+        if not (store / stored).exists():
+            shutil.copyfile(path, store / stored)
+        if (digest, name) not in receipts:
+            status, unit, cid, note = inspect(store / stored, campaign)
+            receipts[(digest, name)] = Receipt(received_time(path), name, digest, path.stat().st_size, stored,
+                                               status, unit, cid, note)
+        progress(receipts[(digest, name)])
+    result = sorted(receipts.values(), key=lambda r: (r.received, r.original, r.sha256))
+    save_receipts(store, result)
+    return result
+
+
+def load_receipts(store: Path) -> list[Receipt]:
+    path = store / RECEIPTS
+    if not path.is_file():
+        return []
+    with open(path, newline="", encoding="utf-8") as f:
+        return [Receipt(**{**row, "size": int(row["size"])}) for row in csv.DictReader(f)]
+
+
+def save_receipts(store: Path, receipts: list[Receipt]) -> None:
+    with open(store / RECEIPTS, "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=[x.name for x in fields(Receipt)])
+        w.writeheader()
+        w.writerows(asdict(r) for r in receipts)
+
+
+def latest(receipts: list[Receipt]) -> dict[str, list[Receipt]]:
+    """Each unit's returns, newest last: the last one counts, the others are kept and listed."""
+    by_unit: dict[str, list[Receipt]] = {}
+    for r in sorted(receipts, key=lambda r: (r.received, r.original)):
+        if r.status == "ok":
+            versions = by_unit.setdefault(r.unit, [])
+            if r.sha256 not in {v.sha256 for v in versions}:
+                versions.append(r)
+    return by_unit

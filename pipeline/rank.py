@@ -1,0 +1,53 @@
+"""Rank stage: unit totals (+ votes) -> competition ranks per bloc, tie-breaks applied, what stays tied flagged."""
+from __future__ import annotations
+
+import pandas as pd
+
+from .campaign import Campaign
+
+# Tie-break key -> (column, higher is better)
+_KEYS = {"it_diem_tru": ("deduction", False), "nhieu_diem_thuong": ("bonus", True),
+         "phieu": ("votes", True), "diem_tu_cham": ("self_total", True)}
+KEY_VI = {"it_diem_tru": "ít điểm trừ hơn", "nhieu_diem_thuong": "nhiều điểm thưởng hơn",
+          "phieu": "nhiều phiếu suy tôn hơn", "diem_tu_cham": "điểm tự chấm cao hơn"}
+
+
+def _chain(c: Campaign, frame: pd.DataFrame) -> list[tuple[str, str, bool]]:
+    """(key, column, higher is better) for each tie-break the frame can apply."""
+    chain = []
+    for key in c.settings.tie_break:
+        col, up = (f"group:{key[5:]}", True) if key.startswith("nhom:") else _KEYS[key]
+        if col in frame.columns and frame[col].notna().any():
+            chain.append((key, col, up))
+    return chain
+
+
+def rank(c: Campaign, totals: pd.DataFrame) -> pd.DataFrame:
+    """Add `rank` (1, 2, 2, 4: never fractional), `tied` ('x' where shared) and `tie_note` per bloc.
+
+    Units are first ordered by total; among equal totals the campaign's tie-break chain decides,
+    and only units equal on the total and every key of the chain share a rank.
+    """
+    if totals.empty:
+        return totals.assign(rank=pd.Series(dtype="int64"), tied="", tie_note="")
+    chain = _chain(c, totals)
+    out = []
+    for _, bloc in totals.groupby("bloc", sort=False):
+        key = lambda r: (r["total"],) + tuple(r[col] if up else -r[col] for _, col, up in chain)  # noqa: E731
+        keys = {i: key(r) for i, r in bloc.iterrows()}
+        ordered = sorted(keys, key=lambda i: (tuple(-x for x in keys[i]), bloc.at[i, "unit"]))
+        for i in ordered:
+            better = sum(1 for j in keys if keys[j] > keys[i])
+            same = [j for j in keys if keys[j] == keys[i] and j != i]
+            level = [j for j in keys if keys[j][0] == keys[i][0] and j != i]
+            note = ""
+            if same:
+                note = "Đồng hạng: bằng điểm và bằng mọi tiêu chí tách; Hội nghị khối xem xét"
+            elif level:
+                note = "Bằng điểm; tách theo " + ", ".join(_label(k) for k, _, _ in chain)
+            out.append({**bloc.loc[i].to_dict(), "rank": better + 1, "tied": "x" if same else "", "tie_note": note})
+    return pd.DataFrame(out).reset_index(drop=True)
+
+
+def _label(key: str) -> str:
+    return f"điểm nhóm {key[5:]} cao hơn" if key.startswith("nhom:") else KEY_VI[key]

@@ -1,0 +1,197 @@
+"""Report stage: ranks, matrices, issues and provenance -> out/results-<year>.xlsx and out/validation.xlsx."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import xlsxwriter
+from xlsxwriter.utility import xl_rowcol_to_cell
+
+from .campaign import Campaign
+from .issues import ISSUE_COLUMNS, Issue, to_frame
+
+FONT = "Times New Roman"
+CREATED = dt.datetime(2000, 1, 1)  # fixed: the same inputs give byte-identical workbooks
+
+RANKING = {  # column -> stable header (SPEC.md)
+    "bloc": "Mã khối", "unit": "Mã đơn vị", "name": "Tên đơn vị", "self_total": "Điểm tự chấm",
+    "reviewed_total": "Điểm thẩm định", "bonus": "Điểm thưởng", "deduction": "Điểm trừ", "total": "Tổng điểm",
+    "grade": "Xếp loại", "rank": "Thứ hạng", "tied": "Đồng hạng", "tie_note": "Ghi chú",
+}
+UNRANKED = {"bloc": "Mã khối", "unit": "Mã đơn vị", "name": "Tên đơn vị", "reason": "Lý do không xếp hạng"}
+PROVENANCE = {"unit": "Mã đơn vị", "code": "Mã", "value": "Giá trị", "file": "Tệp", "sheet": "Trang tính",
+              "cell": "Ô", "sha256": "SHA-256"}
+WIDTHS = {"name": 44, "tie_note": 48, "reason": 70, "message": 70, "message_en": 60, "file": 34, "sheet": 18,
+          "sha256": 30, "grade": 14}
+
+
+class Book:
+    """An xlsxwriter workbook with the house formats; text is always written as text."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
+                                                  "strings_to_numbers": False, "nan_inf_to_errors": True})
+        self.wb.set_properties({"created": CREATED})
+        base = {"font_name": FONT, "font_size": 11}
+        self.text = self.wb.add_format({**base, "text_wrap": True, "valign": "top"})
+        self.num = self.wb.add_format({**base, "num_format": "0.00", "valign": "top"})
+        self.int = self.wb.add_format({**base, "num_format": "0", "valign": "top", "align": "center"})
+        self.head = self.wb.add_format({**base, "bold": True, "text_wrap": True, "bg_color": "#DDEBF7", "border": 1,
+                                        "valign": "vcenter", "align": "center"})
+        self.title = self.wb.add_format({**base, "bold": True, "font_size": 14})
+        self.diff = self.wb.add_format({"bg_color": "#FCE4D6"})
+
+    def table(self, name: str, frame: pd.DataFrame, headers: dict[str, str], title: str = "", top: int = 0,
+              ws=None, table_name: str | None = None):
+        """Write `frame` as an Excel table (filters, banded rows) under an optional title; returns the sheet."""
+        ws = ws or self.wb.add_worksheet(name)
+        if title:
+            ws.write_string(top, 0, title, self.title)
+            top += 2
+        cols = list(headers)
+        for c, col in enumerate(cols):
+            ws.set_column(c, c, WIDTHS.get(col, 13))
+        for r, row in enumerate(frame[cols].itertuples(index=False), start=top + 1):
+            for c, v in enumerate(row):
+                self.cell(ws, r, c, v, cols[c])
+        ws.add_table(top, 0, top + max(len(frame), 1), len(cols) - 1, {
+            "columns": [{"header": headers[c], "header_format": self.head} for c in cols],
+            "style": "Table Style Light 9", "name": table_name, "autofilter": True})
+        ws.freeze_panes(top + 1, 0)
+        ws.set_paper(9)
+        ws.set_landscape()
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(top)
+        return ws
+
+    def cell(self, ws, r: int, c: int, v, col: str = "") -> None:
+        if v is None or (isinstance(v, float) and pd.isna(v)):
+            ws.write_blank(r, c, None, self.text)
+        elif isinstance(v, bool):
+            ws.write_string(r, c, "x" if v else "", self.text)
+        elif isinstance(v, (int,)) or col == "rank":
+            ws.write_number(r, c, v, self.int)
+        elif isinstance(v, float):
+            ws.write_number(r, c, v, self.num)
+        else:
+            ws.write_string(r, c, str(v), self.text)
+
+    def close(self):
+        self.wb.close()
+
+
+def write_validation(path: Path, c: Campaign, issues: list[Issue], summary: pd.DataFrame) -> Path:
+    """out/validation.xlsx: sheet `Lỗi` (one row per issue) and `Tổng hợp` (one row per unit)."""
+    book = Book(path)
+    frame = to_frame(issues)
+    frame.columns = list(ISSUE_COLUMNS)
+    book.table("Lỗi", frame, ISSUE_COLUMNS, table_name="Loi")
+    book.table("Tổng hợp", summary, SUMMARY, table_name="TongHop")
+    book.close()
+    return path
+
+
+SUMMARY = {"bloc": "Mã khối", "unit": "Mã đơn vị", "name": "Tên đơn vị", "status": "Tình trạng",
+           "versions": "Số bản gửi", "received": "Nhận lúc", "errors": "Số lỗi", "warnings": "Số cảnh báo"}
+
+
+def write_results(path: Path, c: Campaign, ranked: pd.DataFrame, m: pd.DataFrame, unranked: pd.DataFrame,
+                  issues: list[Issue], extra=None) -> Path:
+    """out/results-<year>.xlsx: summary, Xếp hạng, per bloc ranking + chart and matrices, issues, provenance."""
+    book = Book(path)
+    summary = book.wb.add_worksheet("Tổng hợp")
+    book.table("Xếp hạng", ranked, RANKING, table_name="XepHang")
+    if extra:
+        extra(book)  # sheets that later stages add (awards, votes)
+    _summary(book, summary, c, ranked, unranked)
+    for bloc in c.blocs:
+        rows = ranked[ranked["bloc"] == bloc.code]
+        ws = book.table(f"Khối {bloc.code}", rows, RANKING, title=f"{bloc.name}: xếp hạng năm {c.settings.year}",
+                        table_name=f"Khoi_{bloc.code}")
+        if len(rows):
+            _chart(book, ws, f"Khối {bloc.code}", len(rows), list(RANKING).index("name"), list(RANKING).index("total"))
+        _matrix(book, c, bloc.code, m)
+    book.table("Không xếp hạng", unranked, UNRANKED, table_name="KhongXepHang")
+    frame = to_frame(issues)
+    frame.columns = list(ISSUE_COLUMNS)
+    book.table("Lỗi", frame, ISSUE_COLUMNS, table_name="Loi")
+    prov = m.assign(value=m["final"])[list(PROVENANCE)] if len(m) else pd.DataFrame(columns=list(PROVENANCE))
+    book.table("Nguồn số liệu", prov, PROVENANCE, table_name="NguonSoLieu")
+    book.close()
+    return path
+
+
+def _summary(book: Book, ws, c: Campaign, ranked: pd.DataFrame, unranked: pd.DataFrame) -> None:
+    ws.set_column(0, 0, 40)
+    ws.set_column(1, 5, 16)
+    ws.write_string(0, 0, f"KẾT QUẢ CHẤM ĐIỂM, XẾP HẠNG THI ĐUA NĂM {c.settings.year}", book.title)
+    ws.write_string(1, 0, f"{c.settings.issuing_body} - đợt {c.settings.campaign_id}", book.text)
+    heads = ["Khối thi đua", "Số đơn vị", "Được xếp hạng", "Không xếp hạng", "Dẫn đầu", "Điểm cao nhất"]
+    for i, h in enumerate(heads):
+        ws.write_string(3, i, h, book.head)
+    for r, bloc in enumerate(c.blocs, start=4):
+        rows = ranked[ranked["bloc"] == bloc.code]
+        top = rows[rows["rank"] == 1]
+        ws.write_string(r, 0, bloc.name, book.text)
+        ws.write_number(r, 1, len(c.members(bloc.code)), book.int)
+        ws.write_number(r, 2, len(rows), book.int)
+        ws.write_number(r, 3, int((unranked["bloc"] == bloc.code).sum()) if len(unranked) else 0, book.int)
+        ws.write_string(r, 4, "; ".join(top["short_name"]) if len(top) else "", book.text)
+        if len(rows):
+            ws.write_number(r, 5, float(rows["total"].max()), book.num)
+    ws.activate()
+
+
+def _chart(book: Book, ws, sheet: str, n: int, name_col: int, total_col: int) -> None:
+    chart = book.wb.add_chart({"type": "bar"})
+    first, last = 3, 3 + n - 1
+    chart.add_series({"name": "Tổng điểm", "categories": [sheet, first, name_col, last, name_col],
+                      "values": [sheet, first, total_col, last, total_col], "data_labels": {"value": True}})
+    chart.set_title({"name": "Tổng điểm", "name_font": {"name": FONT}})
+    chart.set_y_axis({"reverse": True, "num_font": {"name": FONT}})
+    chart.set_x_axis({"num_font": {"name": FONT}})
+    chart.set_legend({"none": True})
+    chart.set_size({"width": 720, "height": 40 + 28 * n})
+    ws.insert_chart(last + 3, 0, chart)
+
+
+def _matrix(book: Book, c: Campaign, bloc: str, m: pd.DataFrame) -> None:
+    """Units × criteria: final scores, with self and reviewed blocks beside when they differ."""
+    rows = m[m["bloc"] == bloc]
+    ws = book.wb.add_worksheet(f"Ma trận {bloc}")
+    leaves = [k for k in c.leaves if k.code in set(rows["code"])] or list(c.leaves)
+    units = [u for u in c.members(bloc) if u.code in set(rows["unit"])]
+    ws.write_string(0, 0, f"Ma trận điểm: đơn vị × tiêu chí (khối {bloc})", book.title)
+    top = 2
+    for block, (label, col) in enumerate((("Điểm cuối cùng", "final"), ("Điểm tự chấm", "self"), ("Điểm thẩm định", "reviewed"))):
+        r0 = top + block * (len(units) + 4)
+        ws.write_string(r0, 0, label, book.title)
+        ws.write_string(r0 + 1, 0, "Mã đơn vị", book.head)
+        ws.write_string(r0 + 1, 1, "Tên đơn vị", book.head)
+        for j, k in enumerate(leaves):
+            ws.write_string(r0 + 1, 2 + j, k.code, book.head)
+        values = rows.pivot_table(index="unit", columns="code", values=col, aggfunc="first") if len(rows) else pd.DataFrame()
+        for i, u in enumerate(units):
+            ws.write_string(r0 + 2 + i, 0, u.code, book.text)
+            ws.write_string(r0 + 2 + i, 1, u.short_name, book.text)
+            for j, k in enumerate(leaves):
+                v = values.at[u.code, k.code] if u.code in values.index and k.code in values.columns else None
+                book.cell(ws, r0 + 2 + i, 2 + j, None if v is None or pd.isna(v) else float(v))
+        if units:
+            ws.conditional_format(r0 + 2, 2, r0 + 1 + len(units), 1 + len(leaves), {"type": "3_color_scale"})
+        if col == "reviewed" and units:
+            # Highlight reviewed scores that differ from the self score (the self block sits just above).
+            gap = len(units) + 4
+            a = xl_rowcol_to_cell(r0 + 2, 2, row_abs=False, col_abs=False)
+            b = xl_rowcol_to_cell(r0 + 2 - gap, 2, row_abs=False, col_abs=False)
+            ws.conditional_format(r0 + 2, 2, r0 + 1 + len(units), 1 + len(leaves),
+                                  {"type": "formula", "criteria": f'=AND(ISNUMBER({a}),{a}<>{b})', "format": book.diff})
+    ws.set_column(0, 0, 10)
+    ws.set_column(1, 1, 26)
+    ws.set_column(2, 1 + len(leaves), 7)
+    ws.freeze_panes(top + 2, 2)
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)

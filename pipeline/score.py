@@ -1,0 +1,108 @@
+"""Score stage: validated values (+ reviewed scores) + Campaign -> criterion matrix and unit totals."""
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+import pandas as pd
+
+from .campaign import Campaign, Criterion
+
+
+def round_half_up(x: float, digits: int) -> float:
+    """Rounding as officers do it (2,345 -> 2,35), not banker's rounding."""
+    return float(Decimal(repr(round(x, 9))).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
+
+
+def target_score(k: Criterion, actual: float, best: float) -> float:
+    """DOMAIN.md's target formula: below target 0.5·M·A/T, at target 0.5·M, the bloc's best M, between them linear."""
+    m, t = k.max, k.target or 0.0
+    if actual >= best and actual >= t:
+        return m
+    if t <= 0:
+        return 0.5 * m  # every actual meets a zero target; only the best gets full marks
+    if actual < t:
+        return 0.5 * m * actual / t
+    if best <= t:
+        return 0.5 * m
+    return 0.5 * m + 0.5 * m * (actual - t) / (best - t)
+
+
+def deduction_score(k: Criterion, occurrences: float) -> float:
+    return max(0.0, k.max - (k.step or 0.0) * occurrences)
+
+
+def grade(c: Campaign, total: float) -> str:
+    return next((name for name, low in c.settings.grades if total >= low), "Chưa hoàn thành")
+
+
+def matrix(c: Campaign, values: pd.DataFrame, reviewed: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per unit and applicable leaf: max, self, reviewed, final score, and where it came from."""
+    crit = values[values["section"] == "criteria"]
+    leaves = {k.code: k for k in c.leaves}
+    bloc_of = {u.code: u.bloc for u in c.units}
+    crit = crit.assign(bloc=crit["unit"].map(bloc_of))
+    # The bloc's best actual per target criterion, among the returns that count.
+    best = crit.dropna(subset=["actual"]).groupby(["bloc", "code"])["actual"].max().to_dict()
+    rows = []
+    for r in crit.itertuples():
+        k = leaves[r.code]
+        if k.kind == "chỉ tiêu":
+            self_score = target_score(k, r.actual, best[(r.bloc, r.code)])
+        elif k.kind == "trừ điểm":
+            self_score = deduction_score(k, r.actual)
+        else:
+            self_score = r.score
+        rows.append({"bloc": r.bloc, "unit": r.unit, "code": r.code, "group": k.group, "max": k.max,
+                     "actual": r.actual, "self": self_score, "file": r.file, "sheet": r.sheet, "cell": r.cell,
+                     "sha256": r.sha256})
+    m = pd.DataFrame(rows, columns=["bloc", "unit", "code", "group", "max", "actual", "self", "file", "sheet", "cell", "sha256"])
+    if reviewed is not None and len(reviewed):
+        m = m.merge(reviewed[["unit", "code", "reviewed"]], on=["unit", "code"], how="left")
+    else:
+        m["reviewed"] = float("nan")
+    m["reviewed"] = m["reviewed"].astype("float64")
+    m["final"] = m["reviewed"].fillna(m["self"]).astype("float64")
+    return m
+
+
+def _base(c: Campaign, unit_code: str, scores: pd.Series) -> float:
+    """Sum of the criteria, with not-applicable criteria handled by the campaign's policy."""
+    unit = c.unit(unit_code)
+    total = float(scores.sum())
+    applicable = [k for k in c.leaves if c.applies(k, unit)]
+    missing = [k for k in c.leaves if not c.applies(k, unit)]
+    if not missing:
+        return total
+    if c.settings.na_policy == "du_diem":
+        return total + sum(k.max for k in missing)
+    return total * c.settings.scale / sum(k.max for k in applicable)
+
+
+def totals(c: Campaign, values: pd.DataFrame, m: pd.DataFrame) -> pd.DataFrame:
+    """Per unit: self and reviewed totals, bonus, deductions, total, grade and group subtotals."""
+    s = c.settings
+    items = {i.code: i for i in c.items}
+    claims = values[values["section"] == "items"]
+    groups = [k.code for k in c.criteria if k.parent is None]
+    rows = []
+    for unit, um in m.groupby("unit", sort=False):
+        u = c.unit(unit)
+        uc = claims[claims["unit"] == unit]
+        bonus = min(s.bonus_cap, float(sum(x for code, x in zip(uc["code"], uc["score"]) if items[code].kind == "thưởng")))
+        deduction = float(sum(x for code, x in zip(uc["code"], uc["score"]) if items[code].kind == "trừ"))
+        if s.deduction_cap is not None:
+            deduction = min(deduction, s.deduction_cap)
+        self_total = _base(c, unit, um["self"])
+        final = _base(c, unit, um["final"])
+        total = final + bonus - deduction
+        if not s.allow_over_scale:
+            total = min(total, s.scale)
+        total = round_half_up(total, s.rounding)
+        row = {"bloc": u.bloc, "unit": unit, "name": u.name, "short_name": u.short_name,
+               "self_total": round_half_up(self_total, s.rounding),
+               "reviewed_total": round_half_up(final, s.rounding),
+               "bonus": bonus, "deduction": deduction, "total": total, "grade": grade(c, total)}
+        for g in groups:
+            row[f"group:{g}"] = float(um.loc[um["group"] == g, "final"].sum())
+        rows.append(row)
+    return pd.DataFrame(rows)

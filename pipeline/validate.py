@@ -1,0 +1,193 @@
+"""Validate stage: returns (long frames) + Campaign -> Issues, and the values of the returns that count."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from schemas import returns as R
+
+from .campaign import Campaign, Criterion, Unit
+from .collect import Receipt
+from .issues import ERROR, WARNING, Issue
+from .read import Return
+from .templates import TEMPLATE_VERSION, computed
+from .workbook import number
+
+
+@dataclass(frozen=True)
+class Received:
+    """The version of a unit's return that counts, with every version received."""
+
+    ret: Return
+    receipt: Receipt
+    versions: tuple[Receipt, ...]
+
+
+def _n(x: float) -> str:
+    return f"{x:g}".replace(".", ",")
+
+
+def _on_step(value: float, step: float) -> bool:
+    q = value / step
+    return math.isclose(q, round(q), abs_tol=1e-9)
+
+
+def validate_return(c: Campaign, ret: Return, receipt: Receipt | None = None) -> tuple[list[Issue], list[dict]]:
+    """Every problem of one return, and its values (numbers parsed) for scoring."""
+    meta, file = ret.meta, (receipt.original if receipt else ret.file)
+    code = meta.get("unit_code", "")
+    at = lambda sheet="", cell="": dict(unit=code, file=file, sheet=sheet, cell=cell)  # noqa: E731
+    issues = [Issue(i.code, i.severity, code, file, i.sheet, i.cell, i.params) for i in ret.issues]
+    meta_at = at(R.META_SHEET)
+    if meta.get("campaign_id") != c.settings.campaign_id:
+        return issues + [Issue("wrong_campaign", **meta_at, params={"found": meta.get("campaign_id", ""),
+                                                                    "expected": c.settings.campaign_id})], []
+    unit = c.unit(code)
+    if unit is None:
+        return issues + [Issue("unknown_unit", **meta_at, params={"unit": code})], []
+    if meta.get("bloc_code") != unit.bloc:
+        issues.append(Issue("bloc_mismatch", **meta_at, params={"found": meta.get("bloc_code", ""), "expected": unit.bloc}))
+    if meta.get("template_version") != TEMPLATE_VERSION:
+        issues.append(Issue("outdated_template", **meta_at, params={"found": meta.get("template_version", "?"),
+                                                                    "expected": TEMPLATE_VERSION}))
+    if meta.get("criteria_digest") != c.digest:
+        issues.append(Issue("criteria_changed", **meta_at))
+    sha = receipt.sha256 if receipt else ""
+    rows = ret.rows
+    found, values = _criteria(c, unit, rows[rows["section"] == "criteria"], at, file, sha)
+    issues += found
+    found, items = _items(c, rows[rows["section"] == "items"], at, file, sha)
+    return issues + found, values + items
+
+
+def _read_number(value, cell: str, at, sheet: str, issues: list) -> tuple[float | None, bool]:
+    """(number, ok): a guessed number gets a warning; text such as "mười" an error."""
+    x, guess = number(value)
+    if guess == "not_a_number":
+        issues.append(Issue("not_a_number", ERROR, **at(sheet, cell), params={"value": str(value)}))
+        return None, False
+    if guess:
+        issues.append(Issue(guess, WARNING, **at(sheet, cell), params={"value": str(value), "number": _n(x)}))
+    return x, True
+
+
+def _criteria(c: Campaign, unit: Unit, rows: pd.DataFrame, at, file: str, sha: str) -> tuple[list[Issue], list[dict]]:
+    issues, values = [], []
+    tree = {k.code: k for k in c.criteria_for(unit)}
+    leaves = {k.code: k for k in c.leaves if k.code in tree}
+    seen: set[str] = set()
+    for row in rows.itertuples():
+        if row.code not in tree:
+            issues.append(Issue("criterion_unknown", **at(row.sheet, row.code_cell), params={"code": row.code}))
+            continue
+        if row.code in seen:
+            issues.append(Issue("criterion_duplicate", **at(row.sheet, row.code_cell), params={"code": row.code}))
+            continue
+        seen.add(row.code)
+        if row.code in leaves:
+            found, value = _leaf(leaves[row.code], row, at)
+            issues += found
+            if value is not None:
+                values.append({**value, "unit": unit.code, "section": "criteria", "code": row.code,
+                               "explanation": row.explanation, "file": file, "sheet": row.sheet, "sha256": sha})
+    sheet = rows["sheet"].iloc[0] if len(rows) else R.SCORE_SHEET
+    issues += [Issue("criterion_missing", **at(sheet), params={"code": k}) for k in leaves if k not in seen]
+    return issues, values
+
+
+def _leaf(k: Criterion, row, at) -> tuple[list[Issue], dict | None]:
+    issues: list[Issue] = []
+    if computed(k):
+        cell = row.actual_cell
+        x, ok = _read_number(row.actual, cell, at, row.sheet, issues)
+        if x is None and ok and k.kind == "trừ điểm":
+            x = 0.0  # a blank count of violations means none
+        if x is None:
+            if ok:
+                issues.append(Issue("actual_missing", **at(row.sheet, cell), params={"code": k.code}))
+            return issues, None
+        if x < 0:
+            issues.append(Issue("actual_negative", **at(row.sheet, cell), params={"value": _n(x)}))
+        below = x > 0 if k.kind == "trừ điểm" else x < (k.target or 0)
+        value = {"score": None, "actual": x, "cell": cell}
+    else:
+        cell = row.score_cell
+        x, ok = _read_number(row.score, cell, at, row.sheet, issues)
+        if x is None:
+            if ok:
+                issues.append(Issue("score_missing", **at(row.sheet, cell), params={"code": k.code}))
+            return issues, None
+        if k.kind == "đạt/không đạt" and x not in (0, k.max):
+            issues.append(Issue("pass_fail", **at(row.sheet, cell), params={"value": _n(x), "max": _n(k.max)}))
+        elif not 0 <= x <= k.max:
+            issues.append(Issue("score_range", **at(row.sheet, cell), params={"value": _n(x), "max": _n(k.max)}))
+        elif k.step and not _on_step(x, k.step):
+            issues.append(Issue("score_step", **at(row.sheet, cell), params={"value": _n(x), "step": _n(k.step)}))
+        below = x < k.max
+        value = {"score": x, "actual": None, "cell": cell}
+    needs = k.explanation == "luôn" or (k.explanation == "khi chưa tối đa" and below)
+    if needs and not row.explanation:
+        issues.append(Issue("explanation_missing", **at(row.sheet, row.explanation_cell), params={"code": k.code}))
+    return issues, value
+
+
+def _items(c: Campaign, rows: pd.DataFrame, at, file: str, sha: str) -> tuple[list[Issue], list[dict]]:
+    issues, values = [], []
+    items = {i.code: i for i in c.items}
+    bonus = 0.0
+    for row in rows.itertuples():
+        item = items.get(row.code)
+        if item is None:
+            issues.append(Issue("criterion_unknown", **at(row.sheet, row.code_cell), params={"code": row.code}))
+            continue
+        x, _ = _read_number(row.score, row.score_cell, at, row.sheet, issues)
+        if x is None or x == 0:
+            continue
+        if not 0 <= x <= item.cap:
+            issues.append(Issue("item_over_cap", **at(row.sheet, row.score_cell),
+                                params={"value": _n(x), "cap": _n(item.cap), "code": item.code}))
+            continue
+        if item.kind == "thưởng":
+            bonus += x
+        values.append({"unit": row.unit, "section": "items", "code": row.code, "score": x, "actual": None,
+                       "explanation": row.explanation, "file": file, "sheet": row.sheet, "cell": row.score_cell,
+                       "sha256": sha})
+    if bonus > c.settings.bonus_cap:
+        sheet = rows["sheet"].iloc[0] if len(rows) else R.ITEMS_SHEET
+        issues.append(Issue("bonus_over_cap", WARNING, **at(sheet), params={"total": _n(bonus), "cap": _n(c.settings.bonus_cap)}))
+    return issues, values
+
+
+def validate(c: Campaign, received: dict[str, Received], rejected: list[Receipt] = ()) -> tuple[list[Issue], pd.DataFrame, set[str]]:
+    """All returns in one pass: every issue, the values of the valid returns, and the units whose return counts."""
+    issues: list[Issue] = []
+    values: list[dict] = []
+    valid: set[str] = set()
+    deadline = c.settings.deadline.isoformat()
+    for r in rejected:
+        params = {"found": r.campaign_id, "expected": c.settings.campaign_id, "unit": r.unit, "reason": r.note,
+                  "size": r.note, "limit": _n(c.settings.max_file_mb)}
+        issues.append(Issue(r.status, ERROR, r.unit if c.unit(r.unit) else "", r.original, params=params))
+    for u in c.units:
+        got = received.get(u.code)
+        if got is None:
+            issues.append(Issue("no_return", ERROR, u.code))
+            continue
+        found, vals = validate_return(c, got.ret, got.receipt)
+        if got.receipt.received[:10] > deadline:
+            found.append(Issue("late", WARNING, u.code, got.receipt.original,
+                               params={"received": got.receipt.received.replace("T", " "), "deadline": deadline}))
+        if len(got.versions) > 1:
+            found.append(Issue("superseded", WARNING, u.code, got.receipt.original,
+                               params={"count": len(got.versions), "received": got.receipt.received.replace("T", " "),
+                                       "file": got.receipt.original}))
+        issues += found
+        if not any(i.severity == ERROR for i in found):
+            valid.add(u.code)
+            values += vals
+    frame = pd.DataFrame(values, columns=list(R.VALUES.columns))
+    frame[["score", "actual"]] = frame[["score", "actual"]].astype("float64")
+    frame = frame.astype({k: object for k in frame.columns if k not in ("score", "actual")})
+    return issues, R.VALUES.validate(frame), valid

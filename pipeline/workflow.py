@@ -1,0 +1,111 @@
+"""The stages wired over a campaign folder: what each command does, file in, files out."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .campaign import Campaign
+from .check import load_checked
+from .collect import Receipt, collect, latest, load_receipts
+from .issues import ERROR, Issue, ThiduaError
+from .rank import rank
+from .read import read_return
+from .report import write_results, write_validation
+from .score import matrix, totals
+from .validate import Received, validate
+
+REASON_VI = {"no_return": "Chưa gửi bản tự chấm", "errors": "Bản tự chấm có lỗi (xem trang Lỗi)"}
+
+
+@dataclass
+class Paths:
+    root: Path
+
+    @property
+    def campaign(self) -> Path:
+        return self.root / "campaign.xlsx"
+
+    @property
+    def inbox(self) -> Path:
+        return self.root / "inbox"
+
+    @property
+    def out(self) -> Path:
+        return self.root / "out"
+
+    @property
+    def submissions(self) -> Path:
+        return self.out / "submissions"
+
+
+def run_collect(root: Path, sources: list[Path] | None = None, progress=lambda r: None) -> list[Receipt]:
+    p = Paths(root)
+    c = load_checked(p.campaign)
+    sources = sources or [p.inbox]
+    missing = [s for s in sources if not s.exists()]
+    if missing:
+        raise ThiduaError(f"Không tìm thấy {missing[0]} (source not found)")
+    return collect(c, sources, p.submissions, progress)
+
+
+@dataclass
+class Validation:
+    campaign: Campaign
+    issues: list[Issue]
+    values: pd.DataFrame
+    valid: set[str]
+    received: dict[str, Received]
+    receipts: list[Receipt]
+
+
+def run_validate(root: Path, progress=lambda unit: None) -> Validation:
+    """Read the newest version of every unit's return and check it; writes out/validation.xlsx."""
+    p = Paths(root)
+    c = load_checked(p.campaign)
+    receipts = load_receipts(p.submissions)
+    received = {}
+    for unit, versions in latest(receipts).items():
+        newest = versions[-1]
+        received[unit] = Received(read_return(p.submissions / newest.stored, newest.original), newest, tuple(versions))
+        progress(unit)
+    rejected = [r for r in receipts if r.status != "ok"]
+    issues, values, valid = validate(c, received, rejected)
+    write_validation(p.out / "validation.xlsx", c, issues, unit_summary(c, issues, received, valid))
+    return Validation(c, issues, values, valid, received, receipts)
+
+
+def unit_summary(c: Campaign, issues: list[Issue], received: dict[str, Received], valid: set[str]) -> pd.DataFrame:
+    """One row per unit: returned or not, how many versions, errors and warnings."""
+    rows = []
+    for u in c.units:
+        mine = [i for i in issues if i.unit == u.code]
+        got = received.get(u.code)
+        errors = sum(i.severity == ERROR for i in mine)
+        late = any(i.code == "late" for i in mine)
+        status = ("Chưa gửi" if got is None else "Có lỗi" if errors else "Gửi muộn" if late else "Hợp lệ")
+        rows.append({"bloc": u.bloc, "unit": u.code, "name": u.name, "status": status,
+                     "versions": len(got.versions) if got else 0,
+                     "received": got.receipt.received.replace("T", " ") if got else "",
+                     "errors": errors, "warnings": len(mine) - errors})
+    return pd.DataFrame(rows)
+
+
+def unranked_units(c: Campaign, v: Validation) -> pd.DataFrame:
+    rows = [{"bloc": u.bloc, "unit": u.code, "name": u.name,
+             "reason": REASON_VI["no_return"] if u.code not in v.received else
+             REASON_VI["errors"] + ": " + "; ".join(sorted({i.message() for i in v.issues if i.unit == u.code and i.severity == ERROR}))[:500]}
+            for u in c.units if u.code not in v.valid]
+    return pd.DataFrame(rows, columns=["bloc", "unit", "name", "reason"])
+
+
+def run_rank(root: Path, progress=lambda unit: None) -> tuple[Path, Validation, pd.DataFrame]:
+    """Validate, score and rank what is valid; writes out/results-<year>.xlsx."""
+    v = run_validate(root, progress)
+    c = v.campaign
+    m = matrix(c, v.values)
+    ranked = rank(c, totals(c, v.values, m))
+    path = Paths(root).out / f"results-{c.settings.year}.xlsx"
+    write_results(path, c, ranked, m, unranked_units(c, v), v.issues)
+    return path, v, ranked

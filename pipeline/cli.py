@@ -150,11 +150,9 @@ def collect(campaign, sources):
 def status(campaign):
     """Tình hình nộp bài. Reads out/submissions/ (after collect); prints per unit: returned
     (versions, last received), late, missing, has errors."""
-    from .workflow import run_validate
+    from .workflow import run_validate, unit_summary
 
     v = run_validate(campaign)
-    from .workflow import unit_summary
-
     frame = unit_summary(v.campaign, v.issues, v.received, v.valid)
     for bloc, rows in frame.groupby("bloc", sort=False):
         click.secho(f"Khối {bloc}", bold=True)
@@ -170,7 +168,7 @@ def _print_issues(v) -> None:
     from .issues import ERROR
 
     errors = [i for i in v.issues if i.severity == ERROR]
-    for i in v.issues[:60]:
+    for i in (errors + [i for i in v.issues if i.severity != ERROR])[:60]:
         click.echo(f"{SEVERITY_VI[i.severity]:8} {i.unit or '-':6} {i.where() or '-'}  {i.code}: {i.message()}")
     if len(v.issues) > 60:
         click.echo(f"... và {len(v.issues) - 60} vấn đề khác (xem out/validation.xlsx)")

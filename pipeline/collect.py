@@ -5,6 +5,7 @@ import csv
 import datetime as dt
 import hashlib
 import shutil
+import unicodedata
 import zipfile
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -16,6 +17,9 @@ from .workbook import Book
 SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 RECEIPTS = "receipts.csv"
+# An optional register in a source folder (columns file, received): when each file arrived, where the
+# file's own modification time cannot be trusted (a copy, a git checkout).
+REGISTER = "received.csv"
 # Receipt status -> Vietnamese reason shown to the officer.
 STATUS = {
     "ok": "Bản tự chấm hợp lệ về hình thức",
@@ -93,6 +97,22 @@ def received_time(path: Path) -> str:
     return dt.datetime.fromtimestamp(int(path.stat().st_mtime), dt.timezone.utc).replace(tzinfo=None).isoformat()
 
 
+def read_register(sources: list[Path]) -> dict[str, str]:
+    """File name (as shown) -> received time, from each source folder's received.csv."""
+    times = {}
+    for src in sources:
+        path = src / REGISTER
+        if src.is_dir() and path.is_file():
+            with open(path, newline="", encoding="utf-8-sig") as f:
+                for row in csv.DictReader(f):
+                    name, when = unicodedata.normalize("NFC", row.get("file") or ""), row.get("received") or ""
+                    try:
+                        times[name] = dt.datetime.fromisoformat(when.strip()).isoformat()
+                    except ValueError:
+                        continue
+    return times
+
+
 def collect(campaign: Campaign, sources: list[Path], store: Path, progress=lambda item: None) -> list[Receipt]:
     """Copy every file into `store` by content hash (never touching the source) and record a receipt.
 
@@ -100,6 +120,7 @@ def collect(campaign: Campaign, sources: list[Path], store: Path, progress=lambd
     """
     store.mkdir(parents=True, exist_ok=True)
     receipts = {(r.sha256, r.original): r for r in load_receipts(store)}
+    register = read_register(sources)
     for path, name in find_files(sources):
         digest = sha256(path)
         stored = digest + path.suffix.lower()
@@ -107,7 +128,8 @@ def collect(campaign: Campaign, sources: list[Path], store: Path, progress=lambd
             shutil.copyfile(path, store / stored)
         if (digest, name) not in receipts:
             status, unit, cid, note = inspect(store / stored, campaign)
-            receipts[(digest, name)] = Receipt(received_time(path), name, digest, path.stat().st_size, stored,
+            when = register.get(unicodedata.normalize("NFC", name)) or received_time(path)
+            receipts[(digest, name)] = Receipt(when, name, digest, path.stat().st_size, stored,
                                                status, unit, cid, note)
         progress(receipts[(digest, name)])
     result = sorted(receipts.values(), key=lambda r: (r.received, r.original, r.sha256))

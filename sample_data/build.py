@@ -1,17 +1,389 @@
-"""Builds the sample campaign folder from content.py: `python sample_data/build.py` (seeded, byte-identical)."""
+"""Builds the sample campaign folder from content.py: `python sample_data/build.py [ROOT]` (seeded, byte-identical).
+
+Writes ROOT/campaign.xlsx, then ROOT/inbox/: the units' filled returns, made from the templates
+(`pipeline.templates.write_template` with a `Fill`), as they would arrive by email.
+
+Scores follow content.PROFILES (a unit's strength p): a judged score near p·max rounded down to its step; a
+pass/fail criterion passed with probability p + 0.1; a target's actual result near p·target; a deduction
+criterion's occurrences mostly 0, more often 1-2 for weaker units. The score draws of a unit come from a
+generator seeded by its bloc, profile and the criterion code, so two units of one bloc with the same profile
+enter identical scores (VX01 = VX02; NC01 = NC04 on every criterion they share: I.3 applies to NC01 only, so
+their totals still differ unless the covenant changes). Everything else (explanations, file names, received
+times) comes from the single generator random.Random(2025), units in campaign order.
+
+Faulty returns (FAULTS; every other unit sends a clean return):
+- KT04: điểm tiêu chí I.1.c gõ dạng văn bản có dấu phẩy thập phân ("9,5"): đọc được 9.5, kèm cảnh báo.
+- VX07: tự chấm tiêu chí I.2.a 6,5 điểm, vượt điểm tối đa 6.
+- NC05: bỏ trống giải trình tiêu chí I.2.c (bắt buộc giải trình).
+- KT06: dùng mẫu cũ năm 2024 (_meta template_version 2024.1, criteria_digest 0000000000000000).
+- VX09: gửi hai bản: "VX09 tu cham.xlsx" (nhận 05/12/2025 09:00, I.1.c tự chấm 10,5) rồi bản
+  sửa "VX09 tu cham (sua lan 2).xlsx" (nhận 08/12/2025 15:30, I.1.c 9,5): bản sau là bản đúng.
+- KT07: gửi muộn, nhận 12/12/2025 10:00 (hạn 10/12/2025).
+- DN03: không gửi bản tự chấm.
+- Tệp "Danh sach dai bieu du hoi nghi.xlsx": không phải bản tự chấm (danh sách đại biểu gửi nhầm vào hộp thư).
+
+Re-running replaces every inbox/*.xlsx (the builder owns them); other files in inbox/ are left alone.
+Every inbox file gets a fixed modification time (its "received" time, local time written as UTC):
+on-time returns between 01/12 and 09/12/2025, office hours.
+"""
 from __future__ import annotations
 
+import datetime as dt
+import math
+import os
+import random
 import sys
+import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import content as C  # noqa: E402
 
+import xlsxwriter  # noqa: E402
+
+from pipeline.campaign import Campaign, Criterion, Unit  # noqa: E402
 from pipeline.campaign_book import write_campaign  # noqa: E402
+from pipeline.check import load_checked  # noqa: E402
+from pipeline.templates import Fill, computed, write_template  # noqa: E402
 
 CAMPAIGN = HERE / "quang-tri-2025"
+SEED = 2025
+GENERATED_AT = dt.datetime(2025, 11, 20, 8, 0, 0)
 
+FAULTS = {
+    "KT04": "Điểm tiêu chí I.1.c gõ dạng văn bản có dấu phẩy thập phân (\"9,5\")",
+    "VX07": "Tự chấm tiêu chí I.2.a 6,5 điểm, vượt điểm tối đa (6 điểm)",
+    "NC05": "Bỏ trống giải trình tiêu chí I.2.c (tiêu chí bắt buộc giải trình)",
+    "KT06": "Dùng mẫu cũ năm 2024 (phiên bản mẫu 2024.1, bộ tiêu chí khác)",
+    "VX09": "Gửi hai bản: \"VX09 tu cham.xlsx\" (05/12/2025) và bản sửa \"VX09 tu cham (sua lan 2).xlsx\" "
+            "(08/12/2025, bản đúng), khác nhau điểm tiêu chí I.1.c",
+    "KT07": "Gửi muộn: nhận ngày 12/12/2025, sau hạn 10/12/2025",
+    "DN03": "Không gửi bản tự chấm",
+}
+NOT_A_RETURN = "Danh sach dai bieu du hoi nghi.xlsx"
+VX09_FIRST, VX09_SECOND = "VX09 tu cham.xlsx", "VX09 tu cham (sua lan 2).xlsx"
+
+# Bonus claims and declared deductions: unit -> item code -> (points, explanation).
+ITEMS = {
+    "KT01": {"T2": (1, "Được Bộ trưởng Bộ Tài chính tặng Bằng khen về thành tích quản lý ngân sách năm 2024 "
+                       "(Quyết định số 1124/QĐ-BTC ngày 12/5/2025).")},
+    "KT03": {"T1": (2, "Chủ trì tham mưu ứng phó, khắc phục thiệt hại nông nghiệp do bão số 5 và đợt mưa lũ tháng "
+                       "10/2025; được UBND tỉnh biểu dương tại Văn bản số 5120/UBND-NN và Văn bản số 6034/UBND-NN."),
+             "T3": (0.5, "Sáng kiến \"Số hóa bản đồ vùng trồng phục vụ cấp mã số vùng trồng\" được Hội đồng sáng kiến "
+                         "tỉnh công nhận (Quyết định số 2310/QĐ-HĐSK).")},
+    "KT09": {"T1": (1, "Hoàn thành giải phóng mặt bằng, bàn giao sớm 2 tháng tuyến đường ven biển đoạn qua "
+                       "xã Triệu Phong theo chỉ đạo đột xuất của UBND tỉnh.")},
+    "NC02": {"T1": (1, "Huy động lực lượng, phương tiện tham gia cứu hộ, cứu nạn, sơ tán nhân dân trong bão số 5; "
+                       "được Chủ tịch UBND tỉnh tặng Bằng khen đột xuất.")},
+    "NC06": {"T4": (1, "Đăng cai tổ chức đợt kiểm tra chéo công tác thi đua của Khối Nội chính tháng 11/2025.")},
+    "VX03": {"T4": (1, "Đăng cai Hội thao Khối thi đua các sở văn hóa - xã hội năm 2025."),
+             "T3": (0.5, "Giải pháp \"Bản đồ số du lịch Quảng Trị\" được công nhận sáng kiến cấp tỉnh.")},
+    "VX06": {"T2": (1, "Được Tổng Giám đốc Bảo hiểm xã hội Việt Nam tặng Cờ thi đua năm 2024 "
+                       "(Quyết định số 356/QĐ-BHXH ngày 20/02/2025).")},
+    "VX08": {"T1": (1, "Kịp thời khoanh vùng, dập dịch sốt xuất huyết tại 04 xã trong tháng 8-9/2025 theo chỉ đạo "
+                       "đột xuất của UBND tỉnh.")},
+    "DN01": {"T3": (1, "02 sáng kiến được công nhận cấp tỉnh: phần mềm quản lý đại lý vé số; quy trình quay số mở "
+                       "thưởng trực tiếp.")},
+    "NC08": {"D1": (1, "Bị UBND tỉnh phê bình tại Văn bản số 4418/UBND-NC do chậm tổ chức thi hành một số vụ việc "
+                       "có điều kiện thi hành.")},
+    "KT10": {"D1": (1, "Bị UBND tỉnh phê bình tại Văn bản số 3902/UBND-KT về tiến độ giải ngân vốn đầu tư công "
+                       "6 tháng đầu năm 2025.")},
+    "VX10": {"D2": (0.5, "01 viên chức bị xử lý kỷ luật hình thức khiển trách (Quyết định số 88/QĐ-CĐQT).")},
+}
+
+# Explanations: criterion code -> ("ok" sentences, "low" sentences for a score below the maximum).
+_OK, _LOW = "ok", "low"
+EXPLANATIONS = {
+    "I.1.c": {_OK: ["Hoàn thành toàn bộ nhiệm vụ chuyên môn theo kế hoạch; được UBND tỉnh đánh giá cao tại hội nghị "
+                    "sơ kết 6 tháng và tổng kết năm."],
+              _LOW: ["Một số nhiệm vụ chuyên môn còn chậm tiến độ so với kế hoạch; chất lượng tham mưu ở một vài "
+                     "lĩnh vực chưa cao.",
+                     "Còn {k:02d} nhiệm vụ chuyên môn chưa hoàn thành đúng hạn, đơn vị đã có văn bản giải trình "
+                     "gửi UBND tỉnh.",
+                     "Hiệu quả triển khai một số chương trình, đề án của ngành chưa đạt yêu cầu đề ra, "
+                     "đang tiếp tục thực hiện trong năm 2026."]},
+    "I.2.a": {_OK: ["Tham mưu đầy đủ, đúng thời hạn các đề án, văn bản thuộc Chương trình công tác năm 2025 của "
+                    "UBND tỉnh."],
+              _LOW: ["Còn 01 đề án trong Chương trình công tác trình chậm so với thời hạn, đã được UBND tỉnh đồng ý "
+                     "điều chỉnh thời gian."]},
+    "I.2.b": {_OK: ["Ban hành Kế hoạch công tác năm 2025 tại Quyết định số {n}/QĐ ngày {d:02d}/01/2025."],
+              _LOW: ["Kế hoạch công tác năm 2025 ban hành chậm so với thời hạn quy định."]},
+    "I.2.c": {_OK: ["Tham gia ứng phó, khắc phục hậu quả bão số 5 và mưa lũ cuối năm 2025 theo chỉ đạo của UBND "
+                    "tỉnh; hoàn thành các nhiệm vụ đột xuất được giao.",
+                    "Thực hiện {k:02d} nhiệm vụ đột xuất do Tỉnh ủy, UBND tỉnh giao; các nhiệm vụ đều hoàn thành "
+                    "đúng thời hạn (có báo cáo kết quả kèm theo).",
+                    "Tham gia sắp xếp tổ chức bộ máy, vận hành chính quyền địa phương hai cấp từ ngày 01/7/2025 "
+                    "theo chỉ đạo của tỉnh; hoàn thành đúng tiến độ."],
+              _LOW: ["Thực hiện {k:02d} nhiệm vụ đột xuất được giao; 01 nhiệm vụ hoàn thành chậm so với yêu cầu.",
+                     "Hoàn thành các nhiệm vụ đột xuất được giao, tuy nhiên việc báo cáo kết quả có lúc chưa kịp "
+                     "thời."]},
+    "I.4": {_OK: ["Thực hiện đúng kế hoạch thanh tra, kiểm tra; tiếp công dân định kỳ theo quy định; không có đơn "
+                  "thư tồn đọng."],
+            _LOW: ["Còn 01 đơn khiếu nại đang trong thời hạn giải quyết, chưa ban hành quyết định giải quyết.",
+                   "01 cuộc kiểm tra theo kế hoạch chưa ban hành kết luận trong năm 2025."]},
+    "II.1.a": {_OK: ["Đảng bộ cơ quan được xếp loại \"Hoàn thành tốt nhiệm vụ\" năm 2025."],
+               _LOW: ["Tổ chức đảng của cơ quan được xếp loại \"Hoàn thành nhiệm vụ\", chưa đạt mức \"Hoàn thành tốt "
+                      "nhiệm vụ\"."]},
+    "II.1.b": {_OK: ["Công đoàn cơ sở và Chi đoàn cơ quan đều được cấp trên đánh giá hoàn thành tốt nhiệm vụ."],
+               _LOW: ["Chi đoàn cơ quan xếp loại hoàn thành nhiệm vụ; hoạt động của Hội Cựu chiến binh còn hạn chế."]},
+    "II.1.c": {_OK: ["Tổ chức học tập, quán triệt đầy đủ các nghị quyết; 100% đảng viên viết bài thu hoạch."],
+               _LOW: ["Một số đảng viên chưa tham gia đầy đủ các buổi học tập nghị quyết do bận công tác."]},
+    "II.2.a": {_OK: ["Hoàn thành 100% nhiệm vụ trong Kế hoạch cải cách hành chính năm 2025."],
+               _LOW: ["Việc rà soát, đơn giản hóa thủ tục hành chính còn chậm so với kế hoạch."]},
+    "II.2.b": {_OK: ["Không có cán bộ, công chức vi phạm chế độ công vụ, văn hóa công sở."],
+               _LOW: ["Có phản ánh của người dân về thái độ ứng xử của công chức tại bộ phận một cửa."]},
+    "II.3.b": {_OK: ["Khai thác hiệu quả hệ thống điều hành tác nghiệp và các cơ sở dữ liệu chuyên ngành; hoàn thành "
+                     "các nhiệm vụ Đề án 06 được giao."],
+               _LOW: ["Cơ sở dữ liệu chuyên ngành chưa được kết nối, chia sẻ đầy đủ với nền tảng dữ liệu của tỉnh."]},
+    "III.1": {_OK: ["Ban hành Chương trình thực hành tiết kiệm, chống lãng phí năm 2025 tại Quyết định số "
+                    "{n}/QĐ ngày {d:02d}/02/2025; thực hiện tiết kiệm 10% chi thường xuyên."],
+              _LOW: ["Chương trình thực hành tiết kiệm, chống lãng phí ban hành chậm; một số chỉ tiêu tiết kiệm "
+                     "chưa đạt."]},
+    "III.2": {_OK: ["Công khai dự toán, quyết toán ngân sách đúng quy định; 100% người có nghĩa vụ đã kê khai tài "
+                    "sản, thu nhập."],
+              _LOW: ["Việc công khai quyết toán ngân sách năm 2024 chậm so với thời hạn quy định."]},
+    "III.3": {_OK: ["Thực hiện chuyển đổi vị trí công tác định kỳ theo quy định; không phát hiện hành vi tham nhũng, "
+                    "tiêu cực."],
+              _LOW: ["Kế hoạch chuyển đổi vị trí công tác năm 2025 thực hiện chưa đầy đủ."]},
+    "IV.1": {_OK: ["Ký kết giao ước thi đua ngày {d:02d}/3/2025; gửi đăng ký thi đua đúng hạn."],
+             _LOW: ["Gửi bản đăng ký thi đua chậm so với thời hạn của Khối."]},
+    "IV.2": {_OK: ["Phát hiện, biểu dương {k:02d} tập thể, cá nhân điển hình; hồ sơ khen thưởng đúng quy định, "
+                   "không bị trả lại."],
+             _LOW: ["Có 01 hồ sơ đề nghị khen thưởng bị trả lại để bổ sung thủ tục.",
+                    "Việc nhân rộng điển hình tiên tiến chưa thường xuyên, chưa có nhiều mô hình mới."]},
+    "IV.3": {_OK: ["Tham gia đầy đủ các hội nghị, hoạt động và đợt kiểm tra chéo do Khối tổ chức."],
+             _LOW: ["Vắng 01 buổi sinh hoạt Khối do trùng lịch công tác của lãnh đạo đơn vị."]},
+}
+
+
+def _vn(x: float, digits: int = 1) -> str:
+    """A number as a Vietnamese writes it: 96,5 and 100."""
+    return f"{round(x, digits):g}".replace(".", ",")
+
+
+def _ascii(s: str) -> str:
+    """The name without diacritics, as many people type a file name."""
+    s = unicodedata.normalize("NFD", s.replace("Đ", "D").replace("đ", "d"))
+    return "".join(ch for ch in s if not unicodedata.combining(ch))
+
+
+def _nfc(s: str) -> str:
+    return unicodedata.normalize("NFC", s)
+
+
+def _floor_step(x: float, step: float) -> float:
+    return round(math.floor(x / step + 1e-9) * step, 4)
+
+
+# --- scores --------------------------------------------------------------------------------------
+
+def draw_scores(campaign: Campaign, unit: Unit, p: float) -> tuple[dict, dict]:
+    """Self scores and actual results from the unit's profile: same bloc and profile, same draws per criterion."""
+    scores, actuals = {}, {}
+    for k in campaign.criteria_for(unit):
+        if not k.kind:
+            continue
+        r = random.Random(f"{unit.bloc}|{p:.2f}|{k.code}")
+        if k.kind == "điểm":
+            step = k.step or 0.01
+            scores[k.code] = min(k.max, _floor_step(p * k.max * r.uniform(0.95, 1.07), step))
+        elif k.kind == "đạt/không đạt":
+            scores[k.code] = k.max if r.random() < p + 0.1 else 0
+        elif k.kind == "chỉ tiêu":
+            a = (k.target or 0) * r.uniform(p - 0.1, p + 0.15)
+            if "(%)" in k.text:
+                a = min(100.0, round(a, 1))
+            else:
+                a = float(round(a))  # a count of tasks is a whole number
+            actuals[k.code] = a
+        elif k.kind == "trừ điểm":
+            n = 0
+            if r.random() < (1 - p) * 2.5:
+                n = 2 if r.random() < 0.3 else 1
+            actuals[k.code] = n
+    return scores, actuals
+
+
+def draw_explanations(rng: random.Random, campaign: Campaign, unit: Unit, scores: dict, actuals: dict) -> dict:
+    out = {}
+    for k in campaign.criteria_for(unit):
+        if not k.kind:
+            continue
+        text = _explain(rng, k, scores.get(k.code), actuals.get(k.code))
+        if text:
+            out[k.code] = _nfc(text)
+    return out
+
+
+def _explain(rng: random.Random, k: Criterion, score, actual) -> str | None:
+    fmt = {"n": rng.randint(12, 480), "d": rng.randint(2, 28), "k": rng.randint(2, 6)}
+    wanted = rng.random() < 0.2  # some units explain everything
+    if computed(k):
+        return _explain_computed(rng, k, actual, wanted, fmt)
+    low = score is not None and score < k.max
+    if not (k.explanation == "luôn" or (k.explanation == "khi chưa tối đa" and low) or wanted):
+        return None
+    pool = EXPLANATIONS.get(k.code)
+    if not pool:
+        return None
+    return rng.choice(pool[_LOW if low else _OK]).format(**fmt)
+
+
+def _explain_computed(rng, k: Criterion, a, wanted: bool, fmt: dict) -> str | None:
+    if k.kind == "trừ điểm":
+        if not (k.explanation == "luôn" or a or wanted):
+            return None
+        what = {"I.5": "nhiệm vụ UBND tỉnh giao bị quá hạn xử lý trên Hệ thống quản lý văn bản và điều hành",
+                "III.4": "cán bộ, công chức, viên chức bị nhắc nhở bằng văn bản",
+                "IV.4": "lần chậm gửi báo cáo, hồ sơ thi đua cho Trưởng khối"}.get(k.code, "trường hợp vi phạm")
+        if not a:
+            return rng.choice([f"Trong năm không có {what}.",
+                               f"Không có {what} (số liệu đến ngày 30/11/2025)."])
+        why = {"I.5": "do chờ ý kiến tham gia của các sở, ngành liên quan; đã hoàn thành trong tháng 12/2025",
+               "III.4": "do vi phạm thời gian làm việc; đơn vị đã kiểm điểm, chấn chỉnh",
+               "IV.4": "do chậm tổng hợp số liệu báo cáo"}.get(k.code, "đã khắc phục")
+        return f"Có {int(a):02d} {what}, {why}."
+    if k.code == "I.1.a" or wanted:
+        if "(%)" in k.text and k.code == "I.1.a":
+            if a >= 100:
+                return (f"Hoàn thành 100% chỉ tiêu, nhiệm vụ UBND tỉnh giao trong năm 2025 (Báo cáo số "
+                        f"{fmt['n']}/BC ngày {fmt['d']:02d}/11/2025).")
+            return (f"Hoàn thành {_vn(a)}% chỉ tiêu, nhiệm vụ được giao; {fmt['k']:02d} nhiệm vụ đang triển khai, "
+                    "chuyển tiếp sang năm 2026 do vướng mắc về thủ tục, nguồn vốn.")
+        if k.code == "I.1.b":
+            return f"Hoàn thành {int(a)}/{int(k.target)} nhiệm vụ trọng tâm đã đăng ký thi đua đầu năm."
+        if k.code == "I.3":
+            return (f"Tỷ lệ hồ sơ thủ tục hành chính giải quyết đúng hạn và trước hạn đạt {_vn(a)}% "
+                    "(số liệu Hệ thống thông tin giải quyết thủ tục hành chính tỉnh).")
+        if k.code == "II.3.a":
+            return f"Tỷ lệ văn bản đi được ký số, gửi nhận trên môi trường điện tử đạt {_vn(a)}%."
+    return None
+
+
+# --- inbox ---------------------------------------------------------------------------------------
+
+@dataclass
+class Return:
+    name: str            # file name in inbox/
+    unit: Unit
+    fill: Fill
+    received: dt.datetime  # becomes the file's modification time
+
+
+NAME_PATTERNS = [
+    "{code}_Tu cham diem 2025.xlsx",
+    "Bang tu cham - {ascii}.xlsx",
+    "{code} tự chấm.xlsx",
+    "{short} - Bảng tự chấm điểm thi đua 2025.xlsx",
+    "Tu cham diem thi dua 2025 - {code}.xlsx",
+    "{code}-tuchamdiem.xlsx",
+    "{ascii}_tu cham 2025.xlsx",
+    "Biểu tự chấm điểm năm 2025 ({short}).xlsx",
+]
+
+
+def _received(rng: random.Random) -> dt.datetime:
+    return dt.datetime(2025, 12, rng.randint(1, 9), rng.randint(7, 16), rng.randint(0, 59))
+
+
+def plan(campaign: Campaign) -> list[Return]:
+    """Every return the sample inbox holds, in campaign order (DN03 sends nothing)."""
+    rng = random.Random(SEED)
+    out = []
+    for unit in campaign.units:
+        p = C.PROFILES[unit.code]
+        scores, actuals = draw_scores(campaign, unit, p)
+        explanations = draw_explanations(rng, campaign, unit, scores, actuals)
+        fill = Fill(scores=scores, actuals=actuals, explanations=explanations, items=dict(ITEMS.get(unit.code, {})))
+        name = _nfc(rng.choice(NAME_PATTERNS).format(code=unit.code, short=unit.short_name,
+                                                      ascii=_ascii(unit.short_name)))
+        received = _received(rng)
+        if unit.code == "DN03":
+            continue
+        if unit.code == "KT04":
+            s = scores["I.1.c"]
+            s = s - 0.5 if float(s).is_integer() else s
+            fill.scores["I.1.c"] = _vn(s, 2)
+        elif unit.code == "VX07":
+            fill.scores["I.2.a"] = 6.5
+        elif unit.code == "NC05":
+            fill.explanations.pop("I.2.c", None)
+        elif unit.code == "KT06":
+            fill.meta = {"template_version": "2024.1", "criteria_digest": "0000000000000000"}
+        elif unit.code == "KT07":
+            received = dt.datetime(2025, 12, 12, 10, 0)
+        elif unit.code == "VX09":
+            first = Fill(scores=dict(scores), actuals=dict(actuals), explanations=dict(explanations),
+                         items=dict(fill.items))
+            s = scores["I.1.c"]
+            first.scores["I.1.c"] = s + 1 if s + 1 <= 12 else s - 1
+            out.append(Return(VX09_FIRST, unit, first, dt.datetime(2025, 12, 5, 9, 0)))
+            name, received = VX09_SECOND, dt.datetime(2025, 12, 8, 15, 30)
+        out.append(Return(name, unit, fill, received))
+    names = [r.name for r in out] + [NOT_A_RETURN]
+    assert len(set(names)) == len(names), "inbox file names must be unique"
+    return out
+
+
+def write_attendees(path: Path) -> None:
+    """Not a return: a list of conference delegates that somebody dropped into the same mailbox."""
+    wb = xlsxwriter.Workbook(str(path))
+    wb.set_properties({"title": "Danh sách đại biểu dự hội nghị", "created": GENERATED_AT})
+    bold = wb.add_format({"bold": True, "font_name": "Times New Roman"})
+    plain = wb.add_format({"font_name": "Times New Roman"})
+    ws = wb.add_worksheet("Sheet1")
+    ws.set_column(0, 0, 6)
+    ws.set_column(1, 1, 28)
+    ws.set_column(2, 2, 44)
+    ws.write_string(0, 0, _nfc("DANH SÁCH ĐẠI BIỂU DỰ HỘI NGHỊ TỔNG KẾT KHỐI THI ĐUA NĂM 2025"), bold)
+    ws.write_row(2, 0, ["STT", "Họ và tên", "Chức vụ, đơn vị"], bold)
+    people = [
+        ("Nguyễn Văn Hùng", "Phó Giám đốc Sở Tài chính"),
+        ("Trần Thị Thu Hà", "Chánh Văn phòng Sở Công Thương"),
+        ("Lê Quang Minh", "Trưởng phòng Tổ chức cán bộ, Sở Xây dựng"),
+        ("Hoàng Thị Lan", "Chuyên viên Văn phòng Sở Nông nghiệp và Môi trường"),
+        ("Phan Đức Thịnh", "Phó Trưởng ban Ban Quản lý Khu kinh tế tỉnh"),
+        ("Võ Thị Mỹ Linh", "Chuyên viên Ban Thi đua - Khen thưởng, Sở Nội vụ"),
+    ]
+    for n, (who, role) in enumerate(people, start=1):
+        ws.write_number(2 + n, 0, n, plain)
+        ws.write_string(2 + n, 1, _nfc(who), plain)
+        ws.write_string(2 + n, 2, _nfc(role), plain)
+    wb.close()
+
+
+def _stamp(path: Path, when: dt.datetime) -> None:
+    t = when.replace(tzinfo=dt.timezone.utc).timestamp()
+    os.utime(path, (t, t))
+
+
+def write_inbox(root: Path, campaign: Campaign) -> list[Path]:
+    inbox = Path(root) / "inbox"
+    inbox.mkdir(parents=True, exist_ok=True)
+    returns = plan(campaign)
+    for old in inbox.glob("*.xlsx"):  # the builder owns inbox/*.xlsx; other files dropped there (.eml, .ods...) stay
+        old.unlink()
+    paths = []
+    for r in returns:
+        path = write_template(inbox / r.name, campaign, r.unit, GENERATED_AT, fill=r.fill)
+        _stamp(path, r.received)
+        paths.append(path)
+    path = inbox / NOT_A_RETURN
+    write_attendees(path)
+    _stamp(path, dt.datetime(2025, 12, 3, 14, 12))
+    paths.append(path)
+    # git does not keep modification times: the register keeps the received times on a fresh clone.
+    with open(inbox / "received.csv", "w", newline="", encoding="utf-8") as f:
+        f.write("file,received\n")
+        for r in sorted(returns, key=lambda r: r.name):
+            f.write(f"{r.name},{r.received.isoformat()}\n")
+        f.write(f"{NOT_A_RETURN},2025-12-03T14:12:00\n")
+    return paths
+
+
+# --- campaign ------------------------------------------------------------------------------------
 
 def campaign_content() -> dict[str, list[dict]]:
     flags = ("discipline", "investigation", "inspection", "complaint")
@@ -29,9 +401,14 @@ def campaign_content() -> dict[str, list[dict]]:
     }
 
 
-def main(root: Path = CAMPAIGN) -> None:
+def main(root: Path = CAMPAIGN) -> list[Path]:
+    root = Path(root)
     write_campaign(root / "campaign.xlsx", campaign_content())
     print(f"wrote {root / 'campaign.xlsx'}")
+    campaign = load_checked(root / "campaign.xlsx")
+    paths = write_inbox(root, campaign)
+    print(f"wrote {len(paths)} files in {root / 'inbox'}")
+    return [root / "campaign.xlsx", *paths]
 
 
 if __name__ == "__main__":

@@ -25,10 +25,15 @@ def load_campaign(path: Path) -> tuple[Campaign | None, list[Issue]]:
     tables: dict[str, Table] = {}
     issues: list[Issue] = []
     for schema in S.SHEETS:
-        table, found = read_table(book, schema, file)
+        try:
+            table, found = read_table(book, schema, file)
+        except Exception as e:  # a damaged sheet inside a readable zip
+            raise ThiduaError(f"Không đọc được trang “{schema.name}” của {path}: {e} (damaged workbook)") from None
         issues += found
         if table is not None:
-            issues += check_table(table, schema, file)
+            # a cell already reported as not a number is not reported again as blank
+            bad = {i.cell for i in found if i.code == "not_a_number"}
+            issues += [i for i in check_table(table, schema, file) if not (i.code == "value_required" and i.cell in bad)]
             tables[schema.name] = table
     settings = None
     if S.SETTINGS.name in tables:
@@ -58,14 +63,17 @@ class _At:
     def __init__(self, tables: dict[str, Table], file: str):
         self.tables, self.file = tables, file
 
-    def __call__(self, code: str, schema, key_column: str, key, column: str, severity=ERROR, **params) -> Issue:
+    def __call__(self, issue: str, schema, key_column: str, key, column: str, severity=ERROR, nth: int | None = None,
+                 **params) -> Issue:
+        """The issue at `column` of the row whose `key_column` is `key` (or of the nth data row, where keys repeat)."""
         table = self.tables.get(schema.name)
         cell = ""
         if table is not None:
-            rows = table.frame.index[table.frame[key_column] == key]
-            if len(rows):
-                cell = table.cell(column, int(rows[0]))
-        return Issue(code, severity, file=self.file, sheet=schema.name, cell=cell, params=params)
+            rows = table.frame.index if nth is not None else table.frame.index[table.frame[key_column] == key]
+            row = rows[nth or 0] if len(rows) > (nth or 0) else None
+            if row is not None:
+                cell = table.cell(column, int(row))
+        return Issue(issue, severity, file=self.file, sheet=schema.name, cell=cell, params=params)
 
 
 def cross_check(c: Campaign, tables: dict[str, Table], file: str) -> list[Issue]:
@@ -143,21 +151,21 @@ _CONDITION_VALUE = {"lien_tuc_xuat_sac": re.compile(r"^[1-9]$"), "da_nhan": re.c
 def _awards(c: Campaign, at: _At) -> list[Issue]:
     issues = []
     known = ", ".join(AWARDS)
-    for r in c.award_rules:
-        key = ("code", r.code)
+    for n, r in enumerate(c.award_rules):
+        key = ("code", r.code)  # codes repeat (two routes to one award): point at the nth row
         if r.code not in AWARDS:
-            issues.append(at("award_unknown", S.AWARD_RULES, *key, "code", award=r.code, known=known))
+            issues.append(at("award_unknown", S.AWARD_RULES, *key, "code", nth=n, award=r.code, known=known))
         for name, value in r.conditions:
             if name not in CONDITIONS or not _CONDITION_VALUE[name].match(value):
-                issues.append(at("condition_invalid", S.AWARD_RULES, *key, "conditions", condition=f"{name}={value}".rstrip("="),
+                issues.append(at("condition_invalid", S.AWARD_RULES, *key, "conditions", nth=n, condition=f"{name}={value}".rstrip("="),
                                  known="; ".join(f"{k}={v.split(':')[0]}" for k, v in CONDITIONS.items())))
         if r.rank_from and r.rank_to and r.rank_from > r.rank_to:
-            issues.append(at("rank_range", S.AWARD_RULES, *key, "rank_to", low=r.rank_from, high=r.rank_to))
+            issues.append(at("rank_range", S.AWARD_RULES, *key, "rank_to", nth=n, low=r.rank_from, high=r.rank_to))
         if r.quota is not None and r.quota_share is not None:
-            issues.append(at("quota_both", S.AWARD_RULES, *key, "quota_share"))
-    for unit, award in c.registrations:
+            issues.append(at("quota_both", S.AWARD_RULES, *key, "quota_share", nth=n))
+    for n, (unit, award) in enumerate(c.registrations):
         if award not in AWARDS:
-            issues.append(at("award_unknown", S.REGISTRATIONS, "unit", unit, "award", award=award, known=known))
+            issues.append(at("award_unknown", S.REGISTRATIONS, "unit", unit, "award", nth=n, award=award, known=known))
     return issues
 
 
@@ -165,7 +173,8 @@ def _history(c: Campaign, at: _At) -> list[Issue]:
     units = {u.code for u in c.units}
     # A unit merged or renamed since keeps its history rows: a warning, not an error.
     issues = [at("unknown_unit", S.HISTORY, "unit", h.unit, "unit", WARNING, unit=h.unit) for h in c.history if h.unit not in units]
-    issues += [at("unknown_unit", S.REGISTRATIONS, "unit", u, "unit", unit=u) for u, _ in c.registrations if u not in units]
+    issues += [at("unknown_unit", S.REGISTRATIONS, "unit", u, "unit", nth=n, unit=u)
+               for n, (u, _) in enumerate(c.registrations) if u not in units]
     return list(dict.fromkeys(issues))
 
 

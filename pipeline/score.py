@@ -18,9 +18,7 @@ def target_score(k: Criterion, actual: float, best: float) -> float:
     m, t = k.max, k.target or 0.0
     if actual >= best and actual >= t:
         return m
-    if t <= 0:
-        return 0.5 * m  # every actual meets a zero target; only the best gets full marks
-    if actual < t:
+    if actual < t:  # t > 0 here: an actual cannot be below a zero target
         return 0.5 * m * actual / t
     if best <= t:
         return 0.5 * m

@@ -30,9 +30,18 @@ def read_meta(book: Book) -> dict[str, str]:
 
 
 def read_return(path: Path, file: str | None = None) -> Return:
-    """Read a return by its header texts, never by fixed addresses; `file` is the name shown to people."""
+    """Read a return by its header texts, never by fixed addresses; `file` is the name shown to people.
+
+    A file that cannot be read comes back with no rows and an `unreadable` issue, never an exception.
+    """
     file = file or Path(path).name
-    book = Book(path)
+    try:
+        return _read(Book(path), file)
+    except Exception as e:  # calamine raises several types for damaged files
+        return Return(file, {}, _frame([]), [Issue("unreadable", file=file, params={"reason": str(e)[:200]})])
+
+
+def _read(book: Book, file: str) -> Return:
     meta = read_meta(book)
     unit = meta.get("unit_code", "")
     rows, issues = [], []
@@ -67,11 +76,16 @@ def read_return(path: Path, file: str | None = None) -> Return:
                 "explanation": text(get(columns["explanation"])),
                 "explanation_cell": cell_name(r, at[columns["explanation"]]),
             })
+    return Return(file, meta, _frame(rows), issues)
+
+
+def _frame(rows: list[dict]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=list(R.RETURN_ROWS.columns))
     values = frame.drop(columns="row").astype(object)
     frame[values.columns] = values.where(values.notna(), None)  # blank stays None, not NaN
     frame = frame.astype({"row": "int64"})
-    return Return(file, meta, R.RETURN_ROWS.validate(frame), issues)
+    # pandera cannot infer the text dtype of an empty object column; an empty frame has nothing to check
+    return R.RETURN_ROWS.validate(frame) if len(frame) else frame
 
 
 def _value(v):

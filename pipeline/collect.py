@@ -93,8 +93,12 @@ def inspect(path: Path, campaign: Campaign) -> tuple[str, str, str, str]:
     return "ok", unit, cid, ""
 
 
+VIETNAM = dt.timezone(dt.timedelta(hours=7))
+
+
 def received_time(path: Path) -> str:
-    return dt.datetime.fromtimestamp(int(path.stat().st_mtime), dt.timezone.utc).replace(tzinfo=None).isoformat()
+    """The file's modification time in Vietnam's time, where deadlines are set."""
+    return dt.datetime.fromtimestamp(int(path.stat().st_mtime), VIETNAM).replace(tzinfo=None).isoformat()
 
 
 def read_register(sources: list[Path]) -> dict[str, str]:

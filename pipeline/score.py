@@ -101,6 +101,7 @@ def totals(c: Campaign, values: pd.DataFrame, m: pd.DataFrame) -> pd.DataFrame:
                "reviewed_total": round_half_up(final, s.rounding),
                "bonus": bonus, "deduction": deduction, "total": total, "grade": grade(c, total)}
         for g in groups:
-            row[f"group:{g}"] = float(um.loc[um["group"] == g, "final"].sum())
+            # rounded so that equal subtotals reached by different sums compare equal in the tie-break
+            row[f"group:{g}"] = round(float(um.loc[um["group"] == g, "final"].sum()), 9)
         rows.append(row)
     return pd.DataFrame(rows)

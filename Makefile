@@ -47,3 +47,6 @@ validate: $(STAMP)
 
 status: $(STAMP)
 	$(BIN)/thidua status $(CAMPAIGN)
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)

@@ -51,6 +51,7 @@ class Book:
             ws.write_string(top, 0, title, self.title)
             top += 2
         cols = list(headers)
+        ws.set_row(top, 30)  # headers wrap; a row nobody has opened does not grow by itself
         for c, col in enumerate(cols):
             ws.set_column(c, c, WIDTHS.get(col, 13))
         for r, row in enumerate(frame[cols].itertuples(index=False), start=top + 1):

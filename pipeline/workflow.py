@@ -11,7 +11,7 @@ from .check import load_checked
 from .collect import Receipt, collect, latest, load_receipts
 from .issues import ERROR, Issue, ThiduaError
 from .rank import rank
-from .read import read_return
+from .read import check_rows, read_return
 from .report import write_results, write_validation
 from .score import matrix, totals
 from .validate import Received, validate
@@ -70,6 +70,7 @@ def run_validate(root: Path, progress=lambda unit: None) -> Validation:
         newest = versions[-1]
         received[unit] = Received(read_return(p.submissions / newest.stored, newest.original), newest, tuple(versions))
         progress(unit)
+    check_rows([r.ret for r in received.values()])
     rejected = [r for r in receipts if r.status != "ok"]
     issues, values, valid = validate(c, received, rejected)
     write_validation(p.out / "validation.xlsx", c, issues, unit_summary(c, issues, received, valid))

@@ -1,0 +1,434 @@
+"""Benchmark: a synthetic campaign of N units -> filled returns -> every stage timed with its peak memory.
+
+    python bench/run.py [--units 10000] [--workdir DIR] [--keep] [--reuse] [--sample 500] [--faulty PCT] [--no-trace]
+
+Builds campaign.xlsx (4 groups, 40 leaves of all four kinds on a 100-point scale, blocs of ~20 units) with
+pipeline.campaign_book.write_campaign and one filled return per unit with pipeline.templates.write_template
+(seeded random valid scores, `--faulty` percent of them given one defect; written by `--jobs` processes).
+Then, in this one process, times the stages as `thidua rank` runs them: load_checked, collect, read_return of
+every stored return, validate, the validation report, score (matrix, totals), rank and write_results. Last, on
+the same sample of files, the project's reader against the naive one (pandas.read_excel with openpyxl, plus
+openpyxl.load_workbook for _meta).
+
+Memory per stage: the Python heap's peak (tracemalloc, absolute and above the stage's start) and the process's
+peak RSS (resource.getrusage; reset per stage through /proc/self/clear_refs where Linux allows it, otherwise
+the peak so far). tracemalloc slows allocation-heavy code: `--no-trace` times the stages without it.
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import copy
+import datetime as dt
+import json
+import multiprocessing
+import os
+import random
+import resource
+import shutil
+import sys
+import tempfile
+import time
+import tracemalloc
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+
+from pipeline.campaign import Campaign
+from pipeline.campaign_book import EXAMPLE, write_campaign
+from pipeline.check import load_checked
+from pipeline.collect import collect, latest
+from pipeline.issues import ERROR
+from pipeline.rank import rank
+from pipeline.read import read_return
+from pipeline.report import write_results, write_validation
+from pipeline.score import matrix, totals
+from pipeline.templates import Fill, write_template
+from pipeline.validate import Received, validate
+from pipeline.workflow import Paths, Validation, unit_summary, unranked_units
+
+from schemas import returns as R
+
+GENERATED_AT = dt.datetime(2026, 11, 1, 8, 0, 0)
+# Every return "arrives" at one fixed time before the deadline (2026-12-10): no `late` warnings, stable receipts.
+ARRIVED = dt.datetime(2026, 12, 1, 9, 0, 0, tzinfo=dt.timezone.utc).timestamp()
+LATE = dt.datetime(2026, 12, 12, 10, 0, 0, tzinfo=dt.timezone.utc).timestamp()
+# --faulty: one defect per faulty return, in turn: two warnings (the unit still ranks) and two errors.
+DEFECTS = ("decimal_comma", "late", "score_range", "explanation_missing")
+BLOC_SIZE = 20
+KINDS = ("điểm", "đạt/không đạt", "chỉ tiêu", "trừ điểm")
+# group -> (title, max per leaf); 10 leaves each: 40 + 30 + 20 + 10 = 100 points.
+GROUPS = {"I": ("Thực hiện nhiệm vụ chính trị, chuyên môn được giao", 4),
+          "II": ("Xây dựng Đảng, đoàn thể, cải cách hành chính, chuyển đổi số", 3),
+          "III": ("Công tác thi đua, khen thưởng, phối hợp trong khối", 2),
+          "IV": ("Chấp hành chế độ báo cáo, kỷ luật, kỷ cương hành chính", 1)}
+LEAVES_PER_GROUP = 10
+ITEMS = [{"code": "T1", "kind": "thưởng", "text": "Hoàn thành xuất sắc nhiệm vụ đột xuất được giao", "points": 1, "cap": 3},
+         {"code": "T2", "kind": "thưởng", "text": "Sáng kiến được công nhận cấp tỉnh", "points": 0.5, "cap": 1.5},
+         {"code": "D1", "kind": "trừ", "text": "Bị phê bình bằng văn bản", "points": 1, "cap": 2}]
+MARKER = ".bench.json"
+
+
+# --- synthetic campaign ----------------------------------------------------------------------------
+
+def content(n: int) -> dict[str, list[dict]]:
+    """campaign.xlsx rows for n units in blocs of ~BLOC_SIZE."""
+    c = copy.deepcopy(EXAMPLE)
+    settings = {r["key"]: r for r in c["Thiết lập"]}
+    settings["campaign_id"]["value"] = "KTD-BENCH-2026"
+    n_blocs = max(1, round(n / BLOC_SIZE))
+    units = [{"code": f"DV{i:05d}", "name": f"Đơn vị thi đua số {i}", "short_name": f"ĐV {i}",
+              "bloc": f"K{i * n_blocs // n + 1:03d}", "email": f"dv{i:05d}@example.gov.vn"} for i in range(1, n + 1)]
+    members: dict[str, list[str]] = {}
+    for u in units:
+        members.setdefault(u["bloc"], []).append(u["code"])
+    c["Khối"] = [{"code": b, "name": f"Khối thi đua số {b[1:]}", "head": m[0], "deputy": m[1] if len(m) > 1 else None}
+                 for b, m in members.items()]
+    c["Đơn vị"] = units
+    rows = []
+    for g, (title, leaf_max) in GROUPS.items():
+        rows.append({"code": g, "group": g, "text": title, "max": leaf_max * LEAVES_PER_GROUP})
+        for j in range(1, LEAVES_PER_GROUP + 1):
+            kind = KINDS[(j - 1) % 4]
+            row = {"code": f"{g}.{j}", "group": g, "kind": kind, "max": leaf_max,
+                   "text": f"Tiêu chí {g}.{j}: {kind}, thực hiện các nhiệm vụ, chỉ tiêu năm theo kế hoạch được giao"}
+            if kind == "điểm":
+                row["step"] = 0.5 if j % 3 else 0.25
+                row["explanation"] = ("khi chưa tối đa", "luôn", "")[j % 3]
+            elif kind == "chỉ tiêu":
+                row["target"] = 100 if j % 2 else 50
+                row["explanation"] = "khi chưa tối đa"
+            elif kind == "trừ điểm":
+                row["step"] = 0.5
+            rows.append(row)
+    c["Tiêu chí"] = rows
+    c["Thưởng - Trừ"] = ITEMS
+    c["Lịch sử"] = [{"unit": "DV00001", "year": 2025, "kind": "xếp loại", "value": "Xuất sắc"}]
+    c["Đăng ký"] = [{"unit": "DV00001", "award": "CO_TINH"}]
+    return c
+
+
+def make_fill(c: Campaign, index: int, seed: int, faulty: float = 0.0) -> tuple[Fill, str]:
+    """Random valid scores for one unit, from a generator of its own (the same whichever process draws it),
+    and the defect put in it ("" for none; `faulty` percent of the returns get one)."""
+    rng = random.Random(seed * 1_000_003 + index)
+    fill = Fill()
+    for k in c.leaves:
+        below = False
+        if k.kind == "điểm":
+            steps = round(k.max / k.step)
+            n = rng.randint(steps // 2, steps)
+            fill.scores[k.code] = n * k.step
+            below = n < steps
+        elif k.kind == "đạt/không đạt":
+            fill.scores[k.code] = k.max if rng.random() < 0.9 else 0
+            below = fill.scores[k.code] == 0
+        elif k.kind == "chỉ tiêu":
+            fill.actuals[k.code] = round(rng.uniform(0.6, 1.4) * k.target, 1)
+            below = fill.actuals[k.code] < k.target
+        else:
+            fill.actuals[k.code] = rng.choice((0, 0, 0, 1, 2))
+        if k.explanation == "luôn" or below or rng.random() < 0.2:
+            fill.explanations[k.code] = f"Theo Báo cáo số {rng.randint(1, 999)}/BC ngày {rng.randint(1, 28)}/11/2026, kèm minh chứng."
+    for item in ITEMS:
+        times = rng.choice((0, 0, 1, 2))
+        if times:
+            fill.items[item["code"]] = (min(item["cap"], times * item["points"]), "Quyết định khen, văn bản kèm theo.")
+    defect = DEFECTS[rng.randrange(len(DEFECTS))] if rng.random() * 100 < faulty else ""
+    judged = [k for k in c.leaves if k.kind == "điểm"]
+    if defect == "decimal_comma":
+        k = rng.choice(judged)
+        fill.scores[k.code] = f"{fill.scores[k.code]:g}".replace(".", ",") + ("" if fill.scores[k.code] % 1 else ",0")
+    elif defect == "score_range":
+        k = rng.choice(judged)
+        fill.scores[k.code] = k.max + 1
+    elif defect == "explanation_missing":
+        k = rng.choice([k for k in judged if k.explanation == "luôn"])
+        fill.explanations.pop(k.code, None)
+    return fill, defect
+
+
+_CAMPAIGN: Campaign | None = None
+
+
+def _init(campaign: Campaign) -> None:
+    global _CAMPAIGN
+    _CAMPAIGN = campaign
+
+
+def _write_one(job: tuple[int, str, int, float]) -> str:
+    index, inbox, seed, faulty = job
+    unit = _CAMPAIGN.units[index]
+    fill, defect = make_fill(_CAMPAIGN, index, seed, faulty)
+    path = write_template(Path(inbox) / f"{unit.code} tu cham 2026.xlsx", _CAMPAIGN, unit, GENERATED_AT, fill=fill)
+    when = LATE if defect == "late" else ARRIVED
+    os.utime(path, (when, when))
+    return defect
+
+
+def generate_returns(c: Campaign, inbox: Path, seed: int, jobs: int, faulty: float) -> collections.Counter:
+    """Every unit's filled return in inbox/; the count of each defect put in."""
+    inbox.mkdir(parents=True, exist_ok=True)
+    work = [(i, str(inbox), seed, faulty) for i in range(len(c.units))]
+    defects: collections.Counter = collections.Counter()
+    _init(c)
+    pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_init, initargs=(c,)) if jobs > 1 else None
+    try:
+        for done, defect in enumerate(pool.imap_unordered(_write_one, work, chunksize=25) if pool else map(_write_one, work), 1):
+            defects[defect] += 1
+            if done % 1000 == 0:
+                log(f"  generated {done}/{len(work)} returns")
+    finally:
+        if pool:
+            pool.close()
+            pool.join()
+    del defects[""]
+    return defects
+
+
+# --- measuring -----------------------------------------------------------------------------------
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _reset_rss_peak() -> bool:
+    """Linux: writing 5 to clear_refs resets the peak RSS that getrusage reports."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _maxrss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+
+
+@dataclass
+class Row:
+    stage: str
+    seconds: float
+    count: int = 0
+    per: str = ""
+    heap_peak: float | None = None
+    heap_added: float | None = None
+    rss_peak: float | None = None
+
+
+@dataclass
+class Meter:
+    trace: bool
+    rows: list[Row] = field(default_factory=list)
+    rss_per_stage: bool = False
+
+    @contextmanager
+    def stage(self, name: str, count: int = 0, per: str = ""):
+        """Time the block; the block may set row.count once it knows it."""
+        row = Row(name, 0.0, count, per)
+        log(f"- {name} ...")
+        self.rss_per_stage = _reset_rss_peak()
+        start_heap = 0
+        if self.trace:
+            tracemalloc.reset_peak()
+            start_heap = tracemalloc.get_traced_memory()[0]
+        t0 = time.perf_counter()
+        yield row
+        row.seconds = time.perf_counter() - t0
+        if self.trace:
+            peak = tracemalloc.get_traced_memory()[1]
+            row.heap_peak, row.heap_added = peak / 2**20, (peak - start_heap) / 2**20
+        row.rss_peak = _maxrss_mb()
+        self.rows.append(row)
+        log(f"  {row.seconds:.2f} s")
+
+    def add(self, row: Row) -> None:
+        self.rows.append(row)
+
+
+def table(rows: list[Row], rss_per_stage: bool) -> str:
+    mb = lambda x: "-" if x is None else f"{x:,.1f}"  # noqa: E731
+    head = ("stage", "seconds", "rate", "heap peak MB", "heap +MB", "RSS peak MB" + ("" if rss_per_stage else " (so far)"))
+    lines = []
+    for r in rows:
+        rate = f"{r.count / r.seconds:,.1f} {r.per}/s" if r.count and r.seconds > 0 else "-"
+        lines.append((r.stage, f"{r.seconds:,.2f}", rate, mb(r.heap_peak), mb(r.heap_added), mb(r.rss_peak)))
+    widths = [max(len(x[i]) for x in [head] + lines) for i in range(len(head))]
+    fmt = lambda cells: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))  # noqa: E731
+    rule = "-" * len(fmt(head))
+    return "\n".join([fmt(head), rule] + [fmt(x) for x in lines] + [rule])
+
+
+# --- the naive reader --------------------------------------------------------------------------------
+
+def naive_read(path: Path) -> tuple[dict, dict]:
+    """What a first script would do: every sheet through pandas + openpyxl, then _meta through openpyxl again."""
+    sheets = pd.read_excel(path, sheet_name=None, engine="openpyxl")
+    wb = openpyxl.load_workbook(path)
+    meta = {r[0]: r[1] for r in wb[R.META_SHEET].iter_rows(values_only=True) if r and r[0]}
+    wb.close()
+    return sheets, meta
+
+
+def compare_readers(files: list[Path]) -> tuple[float, float]:
+    """Seconds for the project's reader and the naive one over the same files (one warm-up each, not counted)."""
+    read_return(files[0])
+    naive_read(files[0])
+    t0 = time.perf_counter()
+    for p in files:
+        read_return(p)
+    project = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for i, p in enumerate(files, 1):
+        naive_read(p)
+        if i % 100 == 0:
+            log(f"  naive reader {i}/{len(files)}")
+    return project, time.perf_counter() - t0
+
+
+# --- main ------------------------------------------------------------------------------------------
+
+def _wanted(args) -> dict:
+    return {"units": args.units, "seed": args.seed, "faulty": args.faulty}
+
+
+def _reusable(root: Path, args) -> bool:
+    marker = root / MARKER
+    if not (args.reuse and marker.is_file()):
+        return False
+    kept = json.loads(marker.read_text())
+    return {k: kept.get(k) for k in _wanted(args)} == _wanted(args)
+
+
+def prepare(root: Path, args) -> list[Row]:
+    """campaign.xlsx and inbox/ (or reuse them from an earlier --keep run); returns the setup rows."""
+    if _reusable(root, args):
+        log(f"reusing {root} (campaign.xlsx and {args.units} returns)")
+        shutil.rmtree(root / "out", ignore_errors=True)
+        return []
+    rows = []
+    t0 = time.perf_counter()
+    write_campaign(root / "campaign.xlsx", content(args.units))
+    rows.append(Row("setup: write campaign.xlsx", time.perf_counter() - t0, args.units, "units"))
+    c = load_checked(root / "campaign.xlsx")
+    log(f"generating {args.units} returns with {args.jobs} process(es) ...")
+    t0 = time.perf_counter()
+    defects = generate_returns(c, root / "inbox", args.seed, args.jobs, args.faulty)
+    rows.append(Row(f"setup: generate returns ({args.jobs} proc)", time.perf_counter() - t0, args.units, "files"))
+    (root / MARKER).write_text(json.dumps({**_wanted(args), "defects": defects}))
+    return rows
+
+
+def run(root: Path, args) -> int:
+    setup = prepare(root, args)
+    defects = json.loads((root / MARKER).read_text()).get("defects", {})
+    p = Paths(root)
+    meter = Meter(trace=not args.no_trace)
+    if meter.trace:
+        tracemalloc.start()
+
+    with meter.stage("load_checked campaign.xlsx", args.units, "units"):
+        c = load_checked(p.campaign)
+
+    with meter.stage("collect", per="files") as row:
+        receipts = collect(c, [p.inbox], p.submissions)
+        row.count = len(receipts)
+
+    with meter.stage("read (read_return, calamine)", per="files") as row:
+        received = {}
+        for i, (unit, versions) in enumerate(latest(receipts).items(), 1):
+            newest = versions[-1]
+            received[unit] = Received(read_return(p.submissions / newest.stored, newest.original), newest, tuple(versions))
+            if i % 1000 == 0:
+                log(f"  read {i}")
+        row.count = len(received)
+
+    with meter.stage("validate", len(c.units), "units"):
+        rejected = [r for r in receipts if r.status != "ok"]
+        issues, values, valid = validate(c, received, rejected)
+
+    with meter.stage("validation.xlsx (unit_summary + write)", len(c.units), "units"):
+        write_validation(p.out / "validation.xlsx", c, issues, unit_summary(c, issues, received, valid))
+    v = Validation(c, issues, values, valid, received, receipts)
+
+    with meter.stage("score: matrix", len(valid), "units"):
+        m = matrix(c, values)
+    with meter.stage("score: totals", len(valid), "units"):
+        t = totals(c, values, m)
+
+    with meter.stage("rank", len(t), "units"):
+        ranked = rank(c, t)
+
+    with meter.stage("report (unranked + write_results)", len(ranked), "units"):
+        results = write_results(p.out / f"results-{c.settings.year}.xlsx", c, ranked, m, unranked_units(c, v), issues)
+
+    if meter.trace:
+        tracemalloc.stop()
+
+    stored = sorted({p.submissions / x.receipt.stored for x in received.values()})
+    sample = sorted(random.Random(args.seed).sample(stored, min(len(stored), args.sample)))
+    log(f"comparing readers on {len(sample)} files (tracemalloc off) ...")
+    project_s, naive_s = compare_readers(sample)
+
+    errors = sum(i.severity == ERROR for i in issues)
+    codes = collections.Counter(i.code for i in issues)
+    total_s = sum(r.seconds for r in meter.rows)
+    print(f"\nthidua benchmark: {len(c.units)} units, {len(c.blocs)} blocs, {len(c.leaves)} leaves "
+          f"({', '.join(f'{k}: {sum(x.kind == k for x in c.leaves)}' for k in KINDS)}), {len(c.items)} items; "
+          f"workdir {root}")
+    if defects:
+        print(f"defects put in: {defects}")
+    print(f"returns: {len(receipts)} received, {len(valid)} valid, {len(ranked)} ranked; "
+          f"issues: {len(issues)} ({errors} errors){' ' + dict(codes).__repr__() if codes else ''}; "
+          f"results {results.stat().st_size / 2**20:.1f} MB; "
+          f"tracemalloc {'on (its overhead is in the seconds: --no-trace for clean timings)' if meter.trace else 'off'}\n")
+    rows = setup + meter.rows + [Row("pipeline stages total", total_s, len(c.units), "units")]
+    print(table(rows, meter.rss_per_stage))
+    n = len(sample)
+    print(f"\nreaders on the same {n} files (tracemalloc off): project read_return {project_s:.2f} s "
+          f"({1000 * project_s / n:.1f} ms/file), naive pandas.read_excel(openpyxl) + openpyxl.load_workbook "
+          f"{naive_s:.2f} s ({1000 * naive_s / n:.1f} ms/file)")
+    print(f"ratio naive/project per file: {naive_s / project_s:.1f}x")
+    return 0
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--units", type=int, default=10000, help="number of units (default 10000)")
+    ap.add_argument("--workdir", type=Path, help="empty or new folder (default: a new folder under /tmp)")
+    ap.add_argument("--keep", action="store_true", help="keep the work folder")
+    ap.add_argument("--reuse", action="store_true", help="reuse campaign.xlsx and inbox/ of a kept run of the same --units/--seed (implies --keep)")
+    ap.add_argument("--sample", type=int, default=500, help="files for the reader comparison (default min(N, 500))")
+    ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--jobs", type=int, default=2, help="processes generating returns (default 2)")
+    ap.add_argument("--faulty", type=float, default=0.0,
+                    help="percent of returns given one defect (decimal comma, late, score over max, missing "
+                         "explanation); default 0: every return valid")
+    ap.add_argument("--no-trace", action="store_true", help="time the stages without tracemalloc")
+    args = ap.parse_args(argv)
+    if args.units < 2:
+        ap.error("--units must be at least 2")
+    if args.workdir:
+        root = args.workdir.resolve()
+        if root.exists() and any(root.iterdir()) and not _reusable(root, args):
+            ap.error(f"{root} is not empty (give an empty or new folder, or --reuse one kept by a run "
+                     f"with the same --units, --seed and --faulty)")
+        root.mkdir(parents=True, exist_ok=True)
+    else:
+        root = Path(tempfile.mkdtemp(prefix="thidua-bench-", dir="/tmp"))
+    args.keep = args.keep or args.reuse  # a folder worth reusing is worth keeping
+    try:
+        return run(root, args)
+    finally:
+        if args.keep:
+            log(f"kept {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -20,6 +20,7 @@ import argparse
 import collections
 import copy
 import datetime as dt
+import hashlib
 import json
 import multiprocessing
 import os
@@ -37,6 +38,9 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 
+import pipeline
+import pipeline.read
+import schemas
 from pipeline.campaign import Campaign
 from pipeline.campaign_book import EXAMPLE, write_campaign
 from pipeline.check import load_checked
@@ -189,6 +193,15 @@ def generate_returns(c: Campaign, inbox: Path, seed: int, jobs: int, faulty: flo
     return defects
 
 
+def code_fingerprint() -> str:
+    """Which pipeline code was measured: a hash of pipeline/ and schemas/ sources, and the newest change."""
+    files = sorted(f for pkg in (pipeline, schemas) for f in Path(pkg.__file__).parent.glob("*.py"))
+    digest = hashlib.sha256(b"".join(f.name.encode() + f.read_bytes() for f in files)).hexdigest()[:12]
+    newest = max(files, key=lambda f: f.stat().st_mtime)
+    when = dt.datetime.fromtimestamp(newest.stat().st_mtime).isoformat(sep=" ", timespec="seconds")
+    return f"{digest} (newest {newest.parent.name}/{newest.name}, {when})"
+
+
 # --- measuring -----------------------------------------------------------------------------------
 
 def log(msg: str) -> None:
@@ -324,6 +337,7 @@ def prepare(root: Path, args) -> list[Row]:
 
 
 def run(root: Path, args) -> int:
+    code = code_fingerprint()
     setup = prepare(root, args)
     defects = json.loads((root / MARKER).read_text()).get("defects", {})
     p = Paths(root)
@@ -346,6 +360,12 @@ def run(root: Path, args) -> int:
             if i % 1000 == 0:
                 log(f"  read {i}")
         row.count = len(received)
+
+    # The rows' contract, checked once for all returns where the pipeline does it so (workflow.run_validate).
+    check_rows = getattr(pipeline.read, "check_rows", None)
+    if check_rows is not None:
+        with meter.stage("read: check_rows (pandera, all returns)", len(received), "files"):
+            check_rows([r.ret for r in received.values()])
 
     with meter.stage("validate", len(c.units), "units"):
         rejected = [r for r in receipts if r.status != "ok"]
@@ -380,6 +400,7 @@ def run(root: Path, args) -> int:
     print(f"\nthidua benchmark: {len(c.units)} units, {len(c.blocs)} blocs, {len(c.leaves)} leaves "
           f"({', '.join(f'{k}: {sum(x.kind == k for x in c.leaves)}' for k in KINDS)}), {len(c.items)} items; "
           f"workdir {root}")
+    print(f"pipeline code: {code}")
     if defects:
         print(f"defects put in: {defects}")
     print(f"returns: {len(receipts)} received, {len(valid)} valid, {len(ranked)} ranked; "

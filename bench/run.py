@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import copy
 import datetime as dt
+import gc
 import hashlib
 import json
 import multiprocessing
@@ -31,7 +33,6 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -180,15 +181,12 @@ def generate_returns(c: Campaign, inbox: Path, seed: int, jobs: int, faulty: flo
     defects: collections.Counter = collections.Counter()
     _init(c)
     pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_init, initargs=(c,)) if jobs > 1 else None
-    try:
-        for done, defect in enumerate(pool.imap_unordered(_write_one, work, chunksize=25) if pool else map(_write_one, work), 1):
+    with pool or contextlib.nullcontext():
+        results = pool.imap_unordered(_write_one, work, chunksize=25) if pool else map(_write_one, work)
+        for done, defect in enumerate(results, 1):
             defects[defect] += 1
             if done % 1000 == 0:
                 log(f"  generated {done}/{len(work)} returns")
-    finally:
-        if pool:
-            pool.close()
-            pool.join()
     del defects[""]
     return defects
 
@@ -239,7 +237,7 @@ class Meter:
     rows: list[Row] = field(default_factory=list)
     rss_per_stage: bool = False
 
-    @contextmanager
+    @contextlib.contextmanager
     def stage(self, name: str, count: int = 0, per: str = ""):
         """Time the block; the block may set row.count once it knows it."""
         row = Row(name, 0.0, count, per)
@@ -336,16 +334,10 @@ def prepare(root: Path, args) -> list[Row]:
     return rows
 
 
-def run(root: Path, args) -> int:
-    code = code_fingerprint()
-    setup = prepare(root, args)
-    defects = json.loads((root / MARKER).read_text()).get("defects", {})
+def stages(root: Path, meter: Meter, units: int) -> dict:
+    """Every stage of `thidua rank`, in this process, as workflow.run_validate and run_rank chain them."""
     p = Paths(root)
-    meter = Meter(trace=not args.no_trace)
-    if meter.trace:
-        tracemalloc.start()
-
-    with meter.stage("load_checked campaign.xlsx", args.units, "units"):
+    with meter.stage("load_checked campaign.xlsx", units, "units"):
         c = load_checked(p.campaign)
 
     with meter.stage("collect", per="files") as row:
@@ -386,28 +378,40 @@ def run(root: Path, args) -> int:
     with meter.stage("report (unranked + write_results)", len(ranked), "units"):
         results = write_results(p.out / f"results-{c.settings.year}.xlsx", c, ranked, m, unranked_units(c, v), issues)
 
+    kinds = ", ".join(f"{k}: {sum(x.kind == k for x in c.leaves)}" for k in KINDS)
+    return {"campaign": f"{len(c.units)} units, {len(c.blocs)} blocs, {len(c.leaves)} leaves ({kinds}), {len(c.items)} items",
+            "units": len(c.units), "receipts": len(receipts), "valid": len(valid), "ranked": len(ranked),
+            "issues": len(issues), "errors": sum(i.severity == ERROR for i in issues),
+            "codes": dict(collections.Counter(i.code for i in issues)), "results_mb": results.stat().st_size / 2**20,
+            "stored": sorted({p.submissions / x.receipt.stored for x in received.values()})}
+
+
+def run(root: Path, args) -> int:
+    code = code_fingerprint()
+    setup = prepare(root, args)
+    defects = json.loads((root / MARKER).read_text()).get("defects", {})
+    meter = Meter(trace=not args.no_trace)
+    if meter.trace:
+        tracemalloc.start()
+    done = stages(root, meter, args.units)
     if meter.trace:
         tracemalloc.stop()
+    gc.collect()  # the stages' data is gone: the readers are compared without a big live heap for the GC to walk
 
-    stored = sorted({p.submissions / x.receipt.stored for x in received.values()})
-    sample = sorted(random.Random(args.seed).sample(stored, min(len(stored), args.sample)))
+    sample = sorted(random.Random(args.seed).sample(done["stored"], min(len(done["stored"]), args.sample)))
     log(f"comparing readers on {len(sample)} files (tracemalloc off) ...")
     project_s, naive_s = compare_readers(sample)
 
-    errors = sum(i.severity == ERROR for i in issues)
-    codes = collections.Counter(i.code for i in issues)
     total_s = sum(r.seconds for r in meter.rows)
-    print(f"\nthidua benchmark: {len(c.units)} units, {len(c.blocs)} blocs, {len(c.leaves)} leaves "
-          f"({', '.join(f'{k}: {sum(x.kind == k for x in c.leaves)}' for k in KINDS)}), {len(c.items)} items; "
-          f"workdir {root}")
+    print(f"\nthidua benchmark: {done['campaign']}; workdir {root}")
     print(f"pipeline code: {code}")
     if defects:
         print(f"defects put in: {defects}")
-    print(f"returns: {len(receipts)} received, {len(valid)} valid, {len(ranked)} ranked; "
-          f"issues: {len(issues)} ({errors} errors){' ' + dict(codes).__repr__() if codes else ''}; "
-          f"results {results.stat().st_size / 2**20:.1f} MB; "
+    print(f"returns: {done['receipts']} received, {done['valid']} valid, {done['ranked']} ranked; "
+          f"issues: {done['issues']} ({done['errors']} errors){' ' + repr(done['codes']) if done['codes'] else ''}; "
+          f"results {done['results_mb']:.1f} MB; "
           f"tracemalloc {'on (its overhead is in the seconds: --no-trace for clean timings)' if meter.trace else 'off'}\n")
-    rows = setup + meter.rows + [Row("pipeline stages total", total_s, len(c.units), "units")]
+    rows = setup + meter.rows + [Row("pipeline stages total", total_s, done["units"], "units")]
     print(table(rows, meter.rss_per_stage))
     n = len(sample)
     print(f"\nreaders on the same {n} files (tracemalloc off): project read_return {project_s:.2f} s "

@@ -6,8 +6,8 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from fractions import Fraction
-from pathlib import Path
 
 import pandas as pd
 
@@ -153,16 +153,25 @@ class Campaign:
     history: tuple[HistoryRow, ...] = ()
     registrations: tuple[tuple[str, str], ...] = ()  # (unit, award code)
 
+    # Cached: every stage looks units up by code, once per return or per unit.
+    @cached_property
+    def _units(self) -> dict[str, Unit]:
+        return {u.code: u for u in self.units}
+
+    @cached_property
+    def _members(self) -> dict[str, tuple[Unit, ...]]:
+        return {b.code: tuple(u for u in self.units if u.bloc == b.code) for b in self.blocs}
+
     def unit(self, code: str) -> Unit | None:
-        return next((u for u in self.units if u.code == code), None)
+        return self._units.get(code)
 
     def bloc(self, code: str) -> Bloc | None:
         return next((b for b in self.blocs if b.code == code), None)
 
     def members(self, bloc: str) -> tuple[Unit, ...]:
-        return tuple(u for u in self.units if u.bloc == bloc)
+        return self._members.get(bloc, ())
 
-    @property
+    @cached_property
     def leaves(self) -> tuple[Criterion, ...]:
         parents = {c.parent for c in self.criteria}
         return tuple(c for c in self.criteria if c.code not in parents)

@@ -107,15 +107,12 @@ def generated_at(campaign_file: Path) -> dt.datetime:
 def templates(campaign):
     """Tạo mẫu tự chấm điểm. Reads campaign.xlsx; writes CAMPAIGN/out/templates/<bloc>/<unit>.xlsx, one per unit."""
     from .check import load_checked
-    from .templates import template_path, write_template
+    from .templates import write_all
 
     c = load_checked(campaign / "campaign.xlsx")
     out = campaign / "out" / "templates"
-    when = generated_at(campaign / "campaign.xlsx")
-    with click.progressbar(c.units, label="Tạo mẫu", file=sys.stderr,
-                           item_show_func=lambda u: u.code if u else "") as units:
-        for unit in units:
-            write_template(template_path(out, unit), c, unit, when)
+    with _bar("Tạo mẫu", len(c.units)) as bar:
+        write_all(c, out, generated_at(campaign / "campaign.xlsx"), lambda unit: bar.update(1))
     click.echo(f"Đã tạo {len(c.units)} mẫu trong {out}")
 
 

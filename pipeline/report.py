@@ -99,21 +99,22 @@ SUMMARY = {"bloc": "Mã khối", "unit": "Mã đơn vị", "name": "Tên đơn v
 
 
 def write_results(path: Path, c: Campaign, ranked: pd.DataFrame, m: pd.DataFrame, unranked: pd.DataFrame,
-                  issues: list[Issue], extra=None) -> Path:
+                  issues: list[Issue]) -> Path:
     """out/results-<year>.xlsx: summary, Xếp hạng, per bloc ranking + chart and matrices, issues, provenance."""
     book = Book(path)
     summary = book.wb.add_worksheet("Tổng hợp")
     book.table("Xếp hạng", ranked, RANKING, table_name="XepHang")
-    if extra:
-        extra(book)  # sheets that later stages add (awards, votes)
     _summary(book, summary, c, ranked, unranked)
+    # Split by bloc once: filtering the whole matrix per bloc is quadratic in a large campaign.
+    ranked_by_bloc = dict(tuple(ranked.groupby("bloc", sort=False))) if len(ranked) else {}
+    matrix_by_bloc = dict(tuple(m.groupby("bloc", sort=False))) if len(m) else {}
     for bloc in c.blocs:
-        rows = ranked[ranked["bloc"] == bloc.code]
+        rows = ranked_by_bloc.get(bloc.code, ranked.iloc[0:0])
         ws = book.table(f"Khối {bloc.code}", rows, RANKING, title=f"{bloc.name}: xếp hạng năm {c.settings.year}",
                         table_name=f"Khoi_{bloc.code}")
         if len(rows):
             _chart(book, ws, f"Khối {bloc.code}", len(rows), list(RANKING).index("name"), list(RANKING).index("total"))
-        _matrix(book, c, bloc.code, m)
+        _matrix(book, c, bloc.code, matrix_by_bloc.get(bloc.code, m.iloc[0:0]))
     book.table("Không xếp hạng", unranked, UNRANKED, table_name="KhongXepHang")
     frame = to_frame(issues)
     frame.columns = list(ISSUE_COLUMNS)
@@ -158,12 +159,12 @@ def _chart(book: Book, ws, sheet: str, n: int, name_col: int, total_col: int) ->
     ws.insert_chart(last + 3, 0, chart)
 
 
-def _matrix(book: Book, c: Campaign, bloc: str, m: pd.DataFrame) -> None:
-    """Units × criteria: final scores, with self and reviewed blocks beside when they differ."""
-    rows = m[m["bloc"] == bloc]
+def _matrix(book: Book, c: Campaign, bloc: str, rows: pd.DataFrame) -> None:
+    """Units × criteria of one bloc (`rows`: its part of the matrix): final, self and reviewed blocks."""
     ws = book.wb.add_worksheet(f"Ma trận {bloc}")
-    leaves = [k for k in c.leaves if k.code in set(rows["code"])] or list(c.leaves)
-    units = [u for u in c.members(bloc) if u.code in set(rows["unit"])]
+    codes, unit_codes = set(rows["code"]), set(rows["unit"])
+    leaves = [k for k in c.leaves if k.code in codes] or list(c.leaves)
+    units = [u for u in c.members(bloc) if u.code in unit_codes]
     ws.write_string(0, 0, f"Ma trận điểm: đơn vị × tiêu chí (khối {bloc})", book.title)
     top = 2
     for block, (label, col) in enumerate((("Điểm cuối cùng", "final"), ("Điểm tự chấm", "self"), ("Điểm thẩm định", "reviewed"))):
@@ -173,13 +174,13 @@ def _matrix(book: Book, c: Campaign, bloc: str, m: pd.DataFrame) -> None:
         ws.write_string(r0 + 1, 1, "Tên đơn vị", book.head)
         for j, k in enumerate(leaves):
             ws.write_string(r0 + 1, 2 + j, k.code, book.head)
-        values = rows.pivot_table(index="unit", columns="code", values=col, aggfunc="first") if len(rows) else pd.DataFrame()
-        for i, u in enumerate(units):
+        grid = (rows.pivot_table(index="unit", columns="code", values=col, aggfunc="first") if len(rows)
+                else pd.DataFrame()).reindex(index=[u.code for u in units], columns=[k.code for k in leaves])
+        for i, (u, line) in enumerate(zip(units, grid.to_numpy())):
             ws.write_string(r0 + 2 + i, 0, u.code, book.text)
             ws.write_string(r0 + 2 + i, 1, u.short_name, book.text)
-            for j, k in enumerate(leaves):
-                v = values.at[u.code, k.code] if u.code in values.index and k.code in values.columns else None
-                book.cell(ws, r0 + 2 + i, 2 + j, None if v is None or pd.isna(v) else float(v))
+            for j, v in enumerate(line):
+                book.cell(ws, r0 + 2 + i, 2 + j, None if pd.isna(v) else float(v))
         if units:
             ws.conditional_format(r0 + 2, 2, r0 + 1 + len(units), 1 + len(leaves), {"type": "3_color_scale"})
         if col == "reviewed" and units:

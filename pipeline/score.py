@@ -80,12 +80,13 @@ def totals(c: Campaign, values: pd.DataFrame, m: pd.DataFrame) -> pd.DataFrame:
     """Per unit: self and reviewed totals, bonus, deductions, total, grade and group subtotals."""
     s = c.settings
     items = {i.code: i for i in c.items}
-    claims = values[values["section"] == "items"]
+    claims = dict(tuple(values[values["section"] == "items"].groupby("unit", sort=False)))
+    no_claims = values.iloc[0:0]
     groups = [k.code for k in c.criteria if k.parent is None]
     rows = []
     for unit, um in m.groupby("unit", sort=False):
         u = c.unit(unit)
-        uc = claims[claims["unit"] == unit]
+        uc = claims.get(unit, no_claims)
         bonus = min(s.bonus_cap, float(sum(x for code, x in zip(uc["code"], uc["score"]) if items[code].kind == "thưởng")))
         deduction = float(sum(x for code, x in zip(uc["code"], uc["score"]) if items[code].kind == "trừ"))
         if s.deduction_cap is not None:

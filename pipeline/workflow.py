@@ -77,11 +77,19 @@ def run_validate(root: Path, progress=lambda unit: None) -> Validation:
     return Validation(c, issues, values, valid, received, receipts)
 
 
+def by_unit(issues: list[Issue]) -> dict[str, list[Issue]]:
+    grouped: dict[str, list[Issue]] = {}
+    for i in issues:
+        grouped.setdefault(i.unit, []).append(i)
+    return grouped
+
+
 def unit_summary(c: Campaign, issues: list[Issue], received: dict[str, Received], valid: set[str]) -> pd.DataFrame:
     """One row per unit: returned or not, how many versions, errors and warnings."""
     rows = []
+    grouped = by_unit(issues)
     for u in c.units:
-        mine = [i for i in issues if i.unit == u.code]
+        mine = grouped.get(u.code, [])
         got = received.get(u.code)
         errors = sum(i.severity == ERROR for i in mine)
         late = any(i.code == "late" for i in mine)
@@ -94,9 +102,10 @@ def unit_summary(c: Campaign, issues: list[Issue], received: dict[str, Received]
 
 
 def unranked_units(c: Campaign, v: Validation) -> pd.DataFrame:
+    grouped = by_unit(v.issues)
     rows = [{"bloc": u.bloc, "unit": u.code, "name": u.name,
              "reason": REASON_VI["no_return"] if u.code not in v.received else
-             REASON_VI["errors"] + ": " + "; ".join(sorted({i.message() for i in v.issues if i.unit == u.code and i.severity == ERROR}))[:500]}
+             REASON_VI["errors"] + ": " + "; ".join(sorted({i.message() for i in grouped.get(u.code, []) if i.severity == ERROR}))[:500]}
             for u in c.units if u.code not in v.valid]
     return pd.DataFrame(rows, columns=["bloc", "unit", "name", "reason"])
 

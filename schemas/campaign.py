@@ -124,7 +124,3 @@ SETTINGS = pa.DataFrameSchema(
 # Sheet order in campaign.xlsx (after the instructions sheet).
 SHEETS = (SETTINGS, BLOCS, UNITS, CRITERIA, ITEMS, AWARD_RULES, HISTORY, REGISTRATIONS)
 
-
-def headers(schema: pa.DataFrameSchema) -> dict[str, str]:
-    """Column name -> header text as shown in the workbook."""
-    return {name: c.title for name, c in schema.columns.items()}

@@ -63,6 +63,11 @@ class Settings:
     reform_date: dt.date
     head_rotation: str
     max_file_mb: float
+    vote_base: str  # thanh_vien: shares of the member units; phieu_hop_le: of the valid ballots
+    proposal_date: dt.date | None  # signing date of the proposal; None prints "ngày ... tháng ... năm"
+    signer_title: str
+    signer_name: str
+    recipients: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -282,6 +287,13 @@ SETTINGS = {
     "reform_date": ("Ngày chính quyền hai cấp có hiệu lực", _date, dt.date(2025, 7, 1)),
     "head_rotation": ("Luân phiên Trưởng khối khi không bầu", _choice("pho_len_truong", "giu_nguyen"), "pho_len_truong"),
     "max_file_mb": ("Dung lượng tệp tối đa (MB)", _num, 10.0),
+    "vote_base": ("Tỷ lệ phiếu tính trên (thanh_vien: số đơn vị thành viên; phieu_hop_le: số phiếu hợp lệ)",
+                  _choice("thanh_vien", "phieu_hop_le"), "thanh_vien"),
+    "proposal_date": ("Ngày ký danh sách đề nghị khen thưởng (để trống: ghi tay)", _date, None),
+    "signer_title": ("Chức vụ người ký (TM. cơ quan ban hành)", text, "CHỦ TỊCH"),
+    "signer_name": ("Họ và tên người ký", text, ""),
+    "recipients": ("Nơi nhận (cách nhau bởi dấu ;)", lambda v: tuple(p.strip() for p in text(v).split(";") if p.strip()),
+                   ("Như trên", "Lưu: VT, TĐKT")),
 }
 GRADE_KEYS = (("Xuất sắc", "grade_excellent"), ("Tốt", "grade_good"), ("Khá", "grade_fair"), ("Hoàn thành", "grade_complete"))
 

@@ -122,7 +122,8 @@ EXAMPLE = {
         ("grade_fair", 70), ("grade_complete", 50), ("quorum", "2/3"), ("leader_vote_share", 50),
         ("tie_break", "nhom:I, it_diem_tru, nhieu_diem_thuong, phieu"), ("na_policy", "quy_doi"),
         ("review_tolerance", 2), ("reform_date", "2025-07-01"), ("head_rotation", "pho_len_truong"),
-        ("max_file_mb", 10))],
+        ("max_file_mb", 10), ("vote_base", "thanh_vien"), ("proposal_date", None), ("signer_title", "CHỦ TỊCH"),
+        ("signer_name", ""), ("recipients", "Như trên; Lưu: VT, TĐKT"))],
     "Khối": [{"code": "K1", "name": "Khối thi đua ví dụ", "head": "DV01", "deputy": "DV02"}],
     "Đơn vị": [
         {"code": "DV01", "name": "Sở Nội vụ", "short_name": "Sở Nội vụ", "bloc": "K1", "email": "snv@example.gov.vn"},

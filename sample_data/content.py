@@ -31,6 +31,11 @@ SETTINGS = [
     ("reform_date", "Ngày chính quyền hai cấp có hiệu lực", "2025-07-01"),
     ("head_rotation", "Luân phiên Trưởng khối khi không bầu", "pho_len_truong"),
     ("max_file_mb", "Dung lượng tệp tối đa (MB)", 10),
+    ("vote_base", "Tỷ lệ phiếu tính trên", "thanh_vien"),
+    ("proposal_date", "Ngày ký danh sách đề nghị khen thưởng", "2026-01-05"),
+    ("signer_title", "Chức vụ người ký", "CHỦ TỊCH"),
+    ("signer_name", "Họ và tên người ký", "Nguyễn Văn Hùng"),
+    ("recipients", "Nơi nhận", "Như trên; Ban Thi đua - Khen thưởng, Sở Nội vụ; Các khối thi đua; Lưu: VT, TĐKT"),
 ]
 
 # ---------------------------------------------------------------------------

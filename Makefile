@@ -48,5 +48,9 @@ validate: $(STAMP)
 status: $(STAMP)
 	$(BIN)/thidua status $(CAMPAIGN)
 
+review: $(STAMP)
+	$(BIN)/thidua collect $(CAMPAIGN)
+	$(BIN)/thidua review $(CAMPAIGN)
+
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)

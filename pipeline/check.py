@@ -9,7 +9,7 @@ from schemas import campaign as S
 
 from .campaign import AWARDS, CONDITIONS, Campaign, build, read_settings
 from .issues import ERROR, WARNING, Issue, ThiduaError
-from .workbook import Book, Table, check_table, read_table
+from .workbook import Book, Table, check_table, read_table, vn as _n
 
 
 def load_campaign(path: Path) -> tuple[Campaign | None, list[Issue]]:
@@ -176,8 +176,3 @@ def _history(c: Campaign, at: _At) -> list[Issue]:
     issues += [at("unknown_unit", S.REGISTRATIONS, "unit", u, "unit", nth=n, unit=u)
                for n, (u, _) in enumerate(c.registrations) if u not in units]
     return list(dict.fromkeys(issues))
-
-
-def _n(x: float) -> str:
-    """A number as a Vietnamese reader writes it: 2,5 and 10."""
-    return f"{x:g}".replace(".", ",")

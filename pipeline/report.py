@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -17,12 +18,40 @@ CREATED = dt.datetime(2000, 1, 1)  # fixed: the same inputs give byte-identical 
 RANKING = {  # column -> stable header (SPEC.md)
     "bloc": "Mã khối", "unit": "Mã đơn vị", "name": "Tên đơn vị", "self_total": "Điểm tự chấm",
     "reviewed_total": "Điểm thẩm định", "bonus": "Điểm thưởng", "deduction": "Điểm trừ", "total": "Tổng điểm",
-    "grade": "Xếp loại", "rank": "Thứ hạng", "tied": "Đồng hạng", "tie_note": "Ghi chú",
+    "grade": "Xếp loại", "rank": "Thứ hạng", "tied": "Đồng hạng", "votes": "Phiếu suy tôn",
+    "vote_share": "Tỷ lệ phiếu (%)", "proposal": "Đề nghị khen thưởng", "tie_note": "Ghi chú",
 }
+PROPOSED = {"bloc": "Mã khối", "unit": "Mã đơn vị", "name": "Tên đơn vị", "award": "Hình thức khen thưởng",
+            "issuer": "Cấp khen", "reason": "Lý do", "achievement": "Thành tích", "warning": "Cảnh báo"}
+HELD = {"bloc": "Mã khối", "unit": "Mã đơn vị", "name": "Tên đơn vị", "award": "Hình thức khen thưởng", "reason": "Lý do"}
+TALLY = {"bloc": "Mã khối", "unit": "Mã đơn vị", "name": "Tên đơn vị", "rank": "Thứ hạng", "total": "Tổng điểm",
+         "votes": "Phiếu suy tôn", "vote_share": "Tỷ lệ phiếu (%)", "head_votes": "Phiếu Trưởng khối",
+         "deputy_votes": "Phiếu Phó khối", "note": "Ghi chú"}
+BALLOTS = {"bloc": "Mã khối", "members": "Số đơn vị thành viên", "present": "Số đơn vị có mặt",
+           "issued": "Số phiếu phát ra", "valid": "Số phiếu hợp lệ", "quorum": "Tỷ lệ có mặt tối thiểu",
+           "status": "Kết quả bỏ phiếu"}
+SUCCESSION = {"bloc": "Mã khối", "head": "Trưởng khối", "head_name": "Tên đơn vị Trưởng khối", "deputy": "Phó khối",
+              "deputy_name": "Tên đơn vị Phó khối", "how": "Căn cứ"}
+MARGINS = {"bloc": "Mã khối", "rank": "Thứ hạng", "unit": "Mã đơn vị", "name": "Tên đơn vị", "total": "Tổng điểm",
+           "next_unit": "Đơn vị xếp sau", "next_total": "Điểm đơn vị xếp sau", "margin": "Cách biệt (điểm)",
+           "note": "Ghi chú"}
+
+
+@dataclass
+class YearEnd:
+    """What the conference and the awards add to the ranking (pipeline.awards, pipeline.votes frames)."""
+
+    proposals: pd.DataFrame
+    held: pd.DataFrame
+    tally: pd.DataFrame
+    ballots: pd.DataFrame
+    succession: pd.DataFrame
+    margins: pd.DataFrame
 UNRANKED = {"bloc": "Mã khối", "unit": "Mã đơn vị", "name": "Tên đơn vị", "reason": "Lý do không xếp hạng"}
 PROVENANCE = {"unit": "Mã đơn vị", "code": "Mã", "value": "Giá trị", "file": "Tệp", "sheet": "Trang tính",
               "cell": "Ô", "sha256": "SHA-256"}
-WIDTHS = {"name": 44, "tie_note": 48, "reason": 70, "message": 70, "message_en": 60, "file": 34, "sheet": 18,
+WIDTHS = {"name": 44, "tie_note": 48, "reason": 70, "achievement": 60, "warning": 30, "award": 30, "issuer": 22,
+          "note": 50, "how": 60, "head_name": 40, "deputy_name": 40, "proposal": 30, "status": 24, "message": 70, "message_en": 60, "file": 34, "sheet": 18,
           "sha256": 30, "grade": 14}
 
 
@@ -99,38 +128,77 @@ SUMMARY = {"bloc": "Mã khối", "unit": "Mã đơn vị", "name": "Tên đơn v
 
 
 def write_results(path: Path, c: Campaign, ranked: pd.DataFrame, m: pd.DataFrame, unranked: pd.DataFrame,
-                  issues: list[Issue]) -> Path:
-    """out/results-<year>.xlsx: summary, Xếp hạng, per bloc ranking + chart and matrices, issues, provenance."""
+                  issues: list[Issue], year_end: YearEnd | None = None) -> Path:
+    """out/results-<year>.xlsx: summary, Xếp hạng, proposals, votes, next heads, margins, per bloc ranking +
+    chart and matrices, issues, provenance."""
     book = Book(path)
     summary = book.wb.add_worksheet("Tổng hợp")
-    book.table("Xếp hạng", ranked, RANKING, table_name="XepHang")
-    _summary(book, summary, c, ranked, unranked)
+    if year_end is not None:
+        award = dict(zip(year_end.proposals["unit"], year_end.proposals["award"]))
+        ranked = ranked.assign(proposal=ranked["unit"].map(award).fillna(""))
+    columns = {k: v for k, v in RANKING.items() if k in ranked.columns}
+    book.table("Xếp hạng", ranked, columns, table_name="XepHang")
+    _summary(book, summary, c, ranked, unranked, year_end)
+    if year_end is not None:
+        _year_end(book, c, year_end)
     # Split by bloc once: filtering the whole matrix per bloc is quadratic in a large campaign.
     ranked_by_bloc = dict(tuple(ranked.groupby("bloc", sort=False))) if len(ranked) else {}
     matrix_by_bloc = dict(tuple(m.groupby("bloc", sort=False))) if len(m) else {}
     for bloc in c.blocs:
         rows = ranked_by_bloc.get(bloc.code, ranked.iloc[0:0])
-        ws = book.table(f"Khối {bloc.code}", rows, RANKING, title=f"{bloc.name}: xếp hạng năm {c.settings.year}",
+        ws = book.table(f"Khối {bloc.code}", rows, columns, title=f"{bloc.name}: xếp hạng năm {c.settings.year}",
                         table_name=f"Khoi_{bloc.code}")
         if len(rows):
-            _chart(book, ws, f"Khối {bloc.code}", len(rows), list(RANKING).index("name"), list(RANKING).index("total"))
+            _chart(book, ws, f"Khối {bloc.code}", len(rows), list(columns).index("name"), list(columns).index("total"))
         _matrix(book, c, bloc.code, matrix_by_bloc.get(bloc.code, m.iloc[0:0]))
     book.table("Không xếp hạng", unranked, UNRANKED, table_name="KhongXepHang")
     frame = to_frame(issues)
     frame.columns = list(ISSUE_COLUMNS)
     book.table("Lỗi", frame, ISSUE_COLUMNS, table_name="Loi")
-    prov = m.assign(value=m["final"])[list(PROVENANCE)] if len(m) else pd.DataFrame(columns=list(PROVENANCE))
+    prov = _provenance(m)
     book.table("Nguồn số liệu", prov, PROVENANCE, table_name="NguonSoLieu")
     book.close()
     return path
 
 
-def _summary(book: Book, ws, c: Campaign, ranked: pd.DataFrame, unranked: pd.DataFrame) -> None:
+def _provenance(m: pd.DataFrame) -> pd.DataFrame:
+    """Where each final score comes from: the review where the bloc head reviewed it, else the unit's return."""
+    if not len(m):
+        return pd.DataFrame(columns=list(PROVENANCE))
+    by_review = m["reviewed"].notna()
+    return m.assign(value=m["final"],
+                    file=m["file"].where(~by_review, m["review_file"]),
+                    sheet=m["sheet"].where(~by_review, "Thẩm định"),
+                    cell=m["cell"].where(~by_review, m["review_cell"]),
+                    sha256=m["sha256"].where(~by_review, ""))[list(PROVENANCE)]
+
+
+def _year_end(book: Book, c: Campaign, y: YearEnd) -> None:
+    """The conference's sheets: proposals, held back, votes, next year's heads, margins."""
+    year = c.settings.year
+    book.table("Đề nghị khen thưởng", y.proposals, PROPOSED, title=f"Đề nghị khen thưởng năm {year}",
+               table_name="DeNghi")
+    book.table("Không đề nghị", y.held, HELD, title="Đơn vị không được đề nghị dù đạt kết quả, và lý do",
+               table_name="KhongDeNghi")
+    ws = book.table("Bỏ phiếu", y.ballots, BALLOTS, title=f"Kết quả bỏ phiếu hội nghị tổng kết năm {year}",
+                    table_name="PhieuKhoi")
+    book.table("", y.tally, TALLY, title="Phiếu của từng đơn vị", top=len(y.ballots) + 5, ws=ws,
+               table_name="PhieuDonVi")
+    book.table(f"Trưởng, Phó khối {year + 1}", y.succession, SUCCESSION,
+               title=f"Trưởng khối, Phó khối năm {year + 1}", table_name="TruongPhoKhoi")
+    book.table("Cách biệt điểm", y.margins, MARGINS,
+               title="Cách biệt điểm giữa các vị trí dẫn đầu (số điểm làm thay đổi thứ tự)", table_name="CachBiet")
+
+
+def _summary(book: Book, ws, c: Campaign, ranked: pd.DataFrame, unranked: pd.DataFrame, y: YearEnd | None) -> None:
     ws.set_column(0, 0, 40)
-    ws.set_column(1, 5, 16)
+    ws.set_column(1, 8, 16)
     ws.write_string(0, 0, f"KẾT QUẢ CHẤM ĐIỂM, XẾP HẠNG THI ĐUA NĂM {c.settings.year}", book.title)
     ws.write_string(1, 0, f"{c.settings.issuing_body} - đợt {c.settings.campaign_id}", book.text)
     heads = ["Khối thi đua", "Số đơn vị", "Được xếp hạng", "Không xếp hạng", "Dẫn đầu", "Điểm cao nhất"]
+    if y is not None:
+        heads += ["Số đơn vị được đề nghị", f"Trưởng khối {c.settings.year + 1}", f"Phó khối {c.settings.year + 1}"]
+        nexts = {r.bloc: r for r in y.succession.itertuples()}
     for i, h in enumerate(heads):
         ws.write_string(3, i, h, book.head)
     for r, bloc in enumerate(c.blocs, start=4):
@@ -143,6 +211,12 @@ def _summary(book: Book, ws, c: Campaign, ranked: pd.DataFrame, unranked: pd.Dat
         ws.write_string(r, 4, "; ".join(top["short_name"]) if len(top) else "", book.text)
         if len(rows):
             ws.write_number(r, 5, float(rows["total"].max()), book.num)
+        if y is not None:
+            ws.write_number(r, 6, int((y.proposals["bloc"] == bloc.code).sum()), book.int)
+            n = nexts.get(bloc.code)
+            for col, code in ((7, n.head if n else ""), (8, n.deputy if n else "")):
+                unit = c.unit(code)
+                ws.write_string(r, col, unit.short_name if unit else code, book.text)
     ws.activate()
 
 

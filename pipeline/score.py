@@ -54,10 +54,11 @@ def matrix(c: Campaign, values: pd.DataFrame, reviewed: pd.DataFrame | None = No
                      "actual": r.actual, "self": self_score, "file": r.file, "sheet": r.sheet, "cell": r.cell,
                      "sha256": r.sha256})
     m = pd.DataFrame(rows, columns=["bloc", "unit", "code", "group", "max", "actual", "self", "file", "sheet", "cell", "sha256"])
+    review_cols = {"reviewed": "reviewed", "note": "review_note", "file": "review_file", "cell": "review_cell"}
     if reviewed is not None and len(reviewed):
-        m = m.merge(reviewed[["unit", "code", "reviewed"]], on=["unit", "code"], how="left")
+        m = m.merge(reviewed[["unit", "code", *review_cols]].rename(columns=review_cols), on=["unit", "code"], how="left")
     else:
-        m["reviewed"] = float("nan")
+        m = m.assign(**{col: None for col in review_cols.values()})
     m["reviewed"] = m["reviewed"].astype("float64")
     m["final"] = m["reviewed"].fillna(m["self"]).astype("float64")
     return m

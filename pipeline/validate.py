@@ -13,7 +13,7 @@ from .collect import Receipt
 from .issues import ERROR, WARNING, Issue
 from .read import Return
 from .templates import TEMPLATE_VERSION, computed
-from .workbook import number
+from .workbook import number, vn as _n
 
 
 @dataclass(frozen=True)
@@ -25,13 +25,20 @@ class Received:
     versions: tuple[Receipt, ...]
 
 
-def _n(x: float) -> str:
-    return f"{x:g}".replace(".", ",")
-
-
-def _on_step(value: float, step: float) -> bool:
+def on_step(value: float, step: float) -> bool:
     q = value / step
     return math.isclose(q, round(q), abs_tol=1e-9)
+
+
+def score_issues(k: Criterion, x: float, where: dict) -> list[Issue]:
+    """A score against its criterion: pass/fail takes max or 0; else 0..max on the step. `where`: Issue position."""
+    if k.kind == "đạt/không đạt" and x not in (0, k.max):
+        return [Issue("pass_fail", **where, params={"value": _n(x), "max": _n(k.max)})]
+    if not 0 <= x <= k.max:
+        return [Issue("score_range", **where, params={"value": _n(x), "max": _n(k.max)})]
+    if k.step and not on_step(x, k.step):
+        return [Issue("score_step", **where, params={"value": _n(x), "step": _n(k.step)})]
+    return []
 
 
 def validate_return(c: Campaign, ret: Return, receipt: Receipt | None = None) -> tuple[list[Issue], list[dict]]:
@@ -62,7 +69,7 @@ def validate_return(c: Campaign, ret: Return, receipt: Receipt | None = None) ->
     return issues + found, values + items
 
 
-def _read_number(value, cell: str, at, sheet: str, issues: list) -> tuple[float | None, bool]:
+def read_number(value, cell: str, at, sheet: str, issues: list) -> tuple[float | None, bool]:
     """(number, ok): a guessed number gets a warning; text such as "mười" an error."""
     x, guess = number(value)
     if guess == "not_a_number":
@@ -101,7 +108,7 @@ def _leaf(k: Criterion, row, at) -> tuple[list[Issue], dict | None]:
     issues: list[Issue] = []
     if computed(k):
         cell = row.actual_cell
-        x, ok = _read_number(row.actual, cell, at, row.sheet, issues)
+        x, ok = read_number(row.actual, cell, at, row.sheet, issues)
         if x is None and ok and k.kind == "trừ điểm":
             x = 0.0  # a blank count of violations means none
         if x is None:
@@ -114,17 +121,12 @@ def _leaf(k: Criterion, row, at) -> tuple[list[Issue], dict | None]:
         value = {"score": None, "actual": x, "cell": cell}
     else:
         cell = row.score_cell
-        x, ok = _read_number(row.score, cell, at, row.sheet, issues)
+        x, ok = read_number(row.score, cell, at, row.sheet, issues)
         if x is None:
             if ok:
                 issues.append(Issue("score_missing", **at(row.sheet, cell), params={"code": k.code}))
             return issues, None
-        if k.kind == "đạt/không đạt" and x not in (0, k.max):
-            issues.append(Issue("pass_fail", **at(row.sheet, cell), params={"value": _n(x), "max": _n(k.max)}))
-        elif not 0 <= x <= k.max:
-            issues.append(Issue("score_range", **at(row.sheet, cell), params={"value": _n(x), "max": _n(k.max)}))
-        elif k.step and not _on_step(x, k.step):
-            issues.append(Issue("score_step", **at(row.sheet, cell), params={"value": _n(x), "step": _n(k.step)}))
+        issues += score_issues(k, x, at(row.sheet, cell))
         below = x < k.max
         value = {"score": x, "actual": None, "cell": cell}
     needs = k.explanation == "luôn" or (k.explanation == "khi chưa tối đa" and below)
@@ -142,7 +144,7 @@ def _items(c: Campaign, rows: pd.DataFrame, at, file: str, sha: str) -> tuple[li
         if item is None:
             issues.append(Issue("criterion_unknown", **at(row.sheet, row.code_cell), params={"code": row.code}))
             continue
-        x, _ = _read_number(row.score, row.score_cell, at, row.sheet, issues)
+        x, _ = read_number(row.score, row.score_cell, at, row.sheet, issues)
         if x is None or x == 0:
             continue
         if not 0 <= x <= item.cap:

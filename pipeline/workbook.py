@@ -51,7 +51,7 @@ def number(value) -> tuple[float | None, str | None]:
     if isinstance(value, bool):
         return None, "not_a_number"
     if isinstance(value, (int, float)):
-        return float(value), None
+        return (None, None) if value != value else (float(value), None)  # NaN: a blank cell that passed pandas
     s = text(value).replace(" ", "")
     if s == "":
         return None, None
@@ -62,6 +62,11 @@ def number(value) -> tuple[float | None, str | None]:
     if _PLAIN.match(s):
         return float(s), "number_as_text"
     return None, "not_a_number"
+
+
+def vn(x: float) -> str:
+    """A number as a Vietnamese reader writes it: 2,5 and 10."""
+    return f"{x:g}".replace(".", ",")
 
 
 def cell_name(row: int, col: int) -> str:

@@ -10,11 +10,17 @@ from .campaign import Campaign
 from .check import load_checked
 from .collect import Receipt, collect, latest, load_receipts
 from .issues import ERROR, Issue, ThiduaError
+from .awards import propose
+from .proposal import write_proposal
 from .rank import rank
 from .read import check_rows, read_return
-from .report import write_results, write_validation
+from .registration import registrations
+from .report import YearEnd, write_results, write_validation
+from .review import load_reviews
+from .review import write_all as write_reviews
 from .score import matrix, totals
 from .validate import Received, validate
+from .votes import ballots_frame, conflicts, margins, succession, tally, with_votes
 
 REASON_VI = {"no_return": "Chưa gửi bản tự chấm", "errors": "Bản tự chấm có lỗi (xem trang Lỗi)"}
 
@@ -38,6 +44,11 @@ class Paths:
     @property
     def submissions(self) -> Path:
         return self.out / "submissions"
+
+    @property
+    def reviews(self) -> Path:
+        """Completed reviews, put here by the officer (never written by thidua)."""
+        return self.root / "review"
 
 
 def run_collect(root: Path, sources: list[Path] | None = None, progress=lambda r: None) -> list[Receipt]:
@@ -110,12 +121,35 @@ def unranked_units(c: Campaign, v: Validation) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["bloc", "unit", "name", "reason"])
 
 
-def run_rank(root: Path, progress=lambda unit: None) -> tuple[Path, Validation, pd.DataFrame]:
-    """Validate, score and rank what is valid; writes out/results-<year>.xlsx."""
-    v = run_validate(root, progress)
+def run_review(root: Path, generated_at, progress=lambda bloc: None) -> tuple[list[Path], Validation]:
+    """Validate and score; write out/review/<bloc>.xlsx for each bloc head, pre-filled with the self scores."""
+    v = run_validate(root)
     c = v.campaign
     m = matrix(c, v.values)
     ranked = rank(c, totals(c, v.values, m))
-    path = Paths(root).out / f"results-{c.settings.year}.xlsx"
-    write_results(path, c, ranked, m, unranked_units(c, v), v.issues)
-    return path, v, ranked
+    return write_reviews(c, Paths(root).out / "review", m, ranked, generated_at, progress), v
+
+
+def run_rank(root: Path, progress=lambda unit: None) -> tuple[Path, Validation, pd.DataFrame, YearEnd]:
+    """Validate, apply the completed reviews and votes, score, rank and propose awards;
+    writes out/results-<year>.xlsx and out/proposal-<year>.xlsx."""
+    p = Paths(root)
+    v = run_validate(root, progress)
+    c = v.campaign
+    review_issues, reviewed, ballots = load_reviews(c, p.reviews, matrix(c, v.values))
+    m = matrix(c, v.values, reviewed)
+    ranked = rank(c, with_votes(c, totals(c, v.values, m), ballots))
+    vote_issues = conflicts(c, ranked, ballots)
+    next_heads, tie_issues = succession(c, ballots)
+    reg_issues, registered, _ = registrations(c, v.receipts, p.submissions)
+    proposals, held = propose(c, ranked, registered)
+    issues = v.issues + review_issues + vote_issues + tie_issues + reg_issues
+    places = max([3] + [r.rank_to or 0 for r in c.award_rules])
+    year_end = YearEnd(proposals, held, tally(c, ranked, ballots, issues), ballots_frame(c, ballots), next_heads,
+                       margins(c, ranked, places))
+    year = c.settings.year
+    path = p.out / f"results-{year}.xlsx"
+    write_results(path, c, ranked, m, unranked_units(c, v), issues, year_end)
+    write_proposal(p.out / f"proposal-{year}.xlsx", c, proposals, held)
+    v.issues = issues
+    return path, v, ranked, year_end

@@ -1,0 +1,175 @@
+"""Awards stage: ranked units + the campaign's award rules -> proposals with their reasons, and who is held back.
+
+Pure: no files. What comes out is a proposal for the emulation council, never a decision.
+For each bloc the rules are taken highest award first (priority 1); a unit gets the highest award it qualifies
+for and nothing below it (one award per unit per year). For each rule a unit must first *merit* it (rank range,
+top share, grade, score, history conditions); a unit that merits it is then *held back* when a gate fails:
+status blockers (Decree 152/2025), the vote threshold, registration, or the quota.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import pandas as pd
+
+from .campaign import AWARDS, BLOCKERS, AwardRule, Campaign
+from .score import round_half_up
+from .workbook import vn
+
+PROPOSALS = ["bloc", "unit", "name", "short_name", "award_code", "award", "issuer", "priority", "rank", "total",
+             "grade", "votes", "vote_share", "achievement", "reason", "warning"]
+HELD = ["bloc", "unit", "name", "award_code", "award", "reason"]
+ORDINAL = {1: "dẫn đầu", 2: "đứng thứ Nhì", 3: "đứng thứ Ba"}
+NOT_REGISTERED = "Đơn vị chưa đăng ký danh hiệu này đầu năm"
+
+
+def issuer(c: Campaign, rule: AwardRule) -> str:
+    """Who confers the award: before the two-tier reform date the rule's earlier issuer (a district chairman).
+
+    The decision falls when the proposal is signed (the proposal_date setting), else at the end of the year.
+    """
+    when = c.settings.proposal_date or dt.date(c.settings.year, 12, 31)
+    return rule.issuer_before_reform if when < c.settings.reform_date and rule.issuer_before_reform else rule.issuer
+
+
+def quota(rule: AwardRule, members: int) -> tuple[int | None, str]:
+    """(most units per bloc or None, how it was worked out). A share never rounds to 0 unless the rule
+    says `xuống`, and then the note says so."""
+    if rule.quota is not None:
+        return rule.quota, f"hạn mức {rule.quota} đơn vị/khối"
+    if rule.quota_share is None:
+        return None, ""
+    exact = members * rule.quota_share / 100
+    how = rule.quota_rounding or "lên"
+    n = {"lên": math.ceil(round(exact, 9)), "xuống": math.floor(round(exact, 9)),
+         "gần nhất": int(round_half_up(exact, 0))}[how]
+    note = f"hạn mức {vn(rule.quota_share)}% × {members} đơn vị = {vn(round(exact, 2))}, làm tròn {how} = {n}"
+    if n == 0 and how != "xuống":
+        n, note = 1, note + ", tối thiểu 1"
+    return n, note
+
+
+def _grade_ok(c: Campaign, grade: str, least: str) -> bool:
+    order = [name for name, _ in c.settings.grades] + ["Chưa hoàn thành"]
+    return order.index(grade) <= order.index(least) if grade in order and least in order else False
+
+
+def _history(c: Campaign, unit: str, kind: str) -> dict[int, set[str]]:
+    found: dict[int, set[str]] = {}
+    for h in c.history:
+        if h.unit == unit and h.kind == kind and not h.revoked:
+            found.setdefault(h.year, set()).add(h.value)
+    return found
+
+
+def _conditions(c: Campaign, rule: AwardRule, unit: str, grade: str) -> list[str]:
+    """What the unit's award history lacks for the rule's conditions (empty: all met)."""
+    year, missing = c.settings.year, []
+    for name, value in rule.conditions:
+        if name == "lien_tuc_xuat_sac":
+            n = int(value)
+            grades = _history(c, unit, "xếp loại")
+            years = range(year - n + 1, year)
+            if grade != "Xuất sắc" or any("Xuất sắc" not in grades.get(y, set()) for y in years):
+                missing.append(f"chưa đủ {n} năm liên tục xếp loại Xuất sắc ({year - n + 1}-{year})")
+        elif name == "da_nhan":
+            titles = {value, AWARDS.get(value, "")} | {r.award for r in c.award_rules if r.code == value}
+            if not titles & _history(c, unit, "khen thưởng").get(year - 1, set()):
+                missing.append(f"năm {year - 1} chưa được tặng {AWARDS.get(value, value)}")
+    return missing
+
+
+def _merit(c: Campaign, rule: AwardRule, row, members: int) -> list[str]:
+    """Why the unit does not merit the rule on results and history (empty: it does)."""
+    why = []
+    if rule.rank_from is not None and row.rank < rule.rank_from or rule.rank_to is not None and row.rank > rule.rank_to:
+        span = f"{rule.rank_from or 1}-{rule.rank_to}" if rule.rank_to else f"từ {rule.rank_from}"
+        why.append(f"hạng {row.rank} ngoài hạng {span}")
+    if rule.top_share is not None and row.rank > members * rule.top_share / 100 + 1e-9:
+        why.append(f"ngoài tốp {vn(rule.top_share)}% của khối")
+    if rule.min_grade and not _grade_ok(c, row.grade, rule.min_grade):
+        why.append(f"xếp loại {row.grade}, cần {rule.min_grade}")
+    if rule.min_score is not None and row.total < rule.min_score:
+        why.append(f"{vn(row.total)} điểm, cần {vn(rule.min_score)}")
+    return why + _conditions(c, rule, row.unit, row.grade)
+
+
+def _gates(c: Campaign, rule: AwardRule, row, registered: set) -> list[str]:
+    """Why a unit that merits the rule is held back from it (empty: it passes)."""
+    unit = c.unit(row.unit)
+    why = [f"{BLOCKERS[b]} (Nghị định 152/2025: không đề nghị khen thưởng)" for b in unit.blockers]
+    if rule.min_vote_share is not None:
+        if pd.isna(row.vote_share):
+            why.append("chưa có kết quả bỏ phiếu hợp lệ của khối")
+        elif row.vote_share <= rule.min_vote_share:
+            why.append(f"được {vn(round(row.vote_share, 1))}% phiếu suy tôn, cần trên {vn(rule.min_vote_share)}%")
+    if rule.must_register and (row.unit, rule.code) not in registered:
+        why.append("không đăng ký danh hiệu này đầu năm")
+    return why
+
+
+def propose(c: Campaign, ranked: pd.DataFrame, registered: set[tuple[str, str]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(proposals, held): one proposal per awarded unit with its reason; each unit held back from an award it
+    would otherwise get, with why. `ranked` carries rank, tied, total, grade, votes, vote_share per unit."""
+    proposals, held = [], []
+    rules = sorted(enumerate(c.award_rules), key=lambda x: (x[1].priority, x[0]))
+    for bloc in c.blocs:
+        rows = ranked[ranked["bloc"] == bloc.code].sort_values(["rank", "unit"])
+        members = len(c.members(bloc.code))
+        awarded: dict[str, int] = {}  # unit -> priority of its award
+        bloc_held = []
+        for _, rule in rules:
+            merit = [r for r in rows.itertuples() if r.unit not in awarded and not _merit(c, rule, r, members)]
+            candidates = []
+            for r in merit:
+                gates = _gates(c, rule, r, registered)
+                if gates:
+                    bloc_held.append((rule, r, "; ".join(gates)))
+                else:
+                    candidates.append(r)
+            most, note = quota(rule, members)
+            chosen, over = _within_quota(candidates, most)
+            for r, why in over:
+                bloc_held.append((rule, r, f"{why} ({note})"))
+            for r in chosen:
+                awarded[r.unit] = rule.priority
+                proposals.append(_proposal(c, bloc, rule, r, members, note, registered))
+        # Held back from an award only matters when the unit did not get one as high elsewhere.
+        held += [(rule, r, why) for rule, r, why in bloc_held if awarded.get(r.unit, math.inf) > rule.priority]
+    held_rows = [{"bloc": r.bloc, "unit": r.unit, "name": r.name, "award_code": rule.code, "award": rule.award,
+                  "reason": why} for rule, r, why in held]
+    held_frame = pd.DataFrame(held_rows, columns=HELD).drop_duplicates(["unit", "award_code"])
+    return pd.DataFrame(proposals, columns=PROPOSALS), held_frame.reset_index(drop=True)
+
+
+def _within_quota(candidates: list, most: int | None) -> tuple[list, list[tuple[object, str]]]:
+    """Best ranks first up to the quota. Units tied at the boundary are all held for the conference, never
+    picked by code or by chance."""
+    if most is None or len(candidates) <= most:
+        return candidates, []
+    chosen = [r for r in candidates if sum(1 for x in candidates if x.rank <= r.rank) <= most]
+    boundary = [r for r in candidates if r not in chosen and sum(1 for x in candidates if x.rank < r.rank) < most]
+    over = [(r, "đồng hạng ở ranh giới số lượng: Hội nghị khối xem xét") for r in boundary]
+    over += [(r, "vượt số lượng") for r in candidates if r not in chosen and r not in boundary]
+    return chosen, over
+
+
+def _proposal(c: Campaign, bloc, rule: AwardRule, r, members: int, quota_note: str, registered: set) -> dict:
+    year = c.settings.year
+    ranked_in = f"{ORDINAL.get(r.rank, f'xếp thứ {r.rank}')} {bloc.name}"
+    if any(name == "lien_tuc_xuat_sac" for name, _ in rule.conditions):
+        n = next(int(v) for name, v in rule.conditions if name == "lien_tuc_xuat_sac")
+        achievement = f"Đã có thành tích hoàn thành xuất sắc nhiệm vụ {n} năm liên tục ({year - n + 1}-{year})"
+    elif r.rank == 1:
+        achievement = f"Đã hoàn thành xuất sắc toàn diện nhiệm vụ công tác năm {year}, {ranked_in}"
+    else:
+        achievement = f"Đã có thành tích xuất sắc trong phong trào thi đua năm {year}, {ranked_in}"
+    votes = "" if pd.isna(r.votes) else f"; {int(r.votes)} phiếu suy tôn ({vn(round(r.vote_share, 1))}%)"
+    reason = (f"Hạng {r.rank}/{members} khối {bloc.code}" + (" (đồng hạng)" if r.tied == "x" else "")
+              + f"; {vn(r.total)} điểm, xếp loại {r.grade}{votes}; quy tắc {rule.code} (ưu tiên {rule.priority}"
+              + (f", {quota_note}" if quota_note else "") + ")")
+    warning = NOT_REGISTERED if (r.unit, rule.code) not in registered and not rule.must_register else ""
+    return {"bloc": bloc.code, "unit": r.unit, "name": r.name, "short_name": r.short_name, "award_code": rule.code,
+            "award": rule.award, "issuer": issuer(c, rule), "priority": rule.priority, "rank": int(r.rank),
+            "total": float(r.total), "grade": r.grade, "votes": r.votes, "vote_share": r.vote_share,
+            "achievement": achievement, "reason": reason, "warning": warning}

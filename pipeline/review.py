@@ -1,0 +1,458 @@
+"""Review stage: per bloc, the head unit's workbook (self scores beside editable reviewed scores, the ballot)
+goes out to out/review/<bloc>.xlsx; the completed ones come back from CAMPAIGN/review/ and are checked."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import xlsxwriter
+from xlsxwriter.utility import xl_rowcol_to_cell
+
+from schemas import review as V
+from schemas.returns import META_SHEET
+
+from .campaign import Bloc, Campaign
+from .issues import ERROR, WARNING, Issue
+from .read import read_meta
+from .templates import FONT, TEMPLATE_VERSION, row_height
+from .validate import read_number, score_issues
+from .workbook import Book, cell_name, find_header, text, vn
+
+A4 = 9
+FORM = "review"
+
+
+# --- writing --------------------------------------------------------------------------------
+
+def review_path(out: Path, bloc: Bloc) -> Path:
+    return Path(out) / f"{bloc.code}.xlsx"
+
+
+def write_review(path: Path, c: Campaign, bloc: Bloc, m: pd.DataFrame, ranked: pd.DataFrame,
+                 generated_at: dt.datetime) -> Path:
+    """The bloc head's workbook: `m` is the bloc's part of the score matrix, `ranked` its provisional ranking."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
+                                         "strings_to_numbers": False})
+    wb.set_properties({"title": f"Thẩm định, bỏ phiếu {bloc.name} năm {c.settings.year}",
+                       "author": c.settings.issuing_body, "created": generated_at})
+    f = _formats(wb)
+    _scores(wb, f, c, bloc, m)
+    _ballot(wb, f, c, bloc, ranked)
+    ws = wb.add_worksheet(META_SHEET)
+    meta = {"campaign_id": c.settings.campaign_id, "bloc_code": bloc.code, "form": FORM,
+            "template_version": TEMPLATE_VERSION, "criteria_digest": c.digest,
+            "generated_at": generated_at.isoformat(timespec="seconds"), "year": str(c.settings.year)}
+    for r, (k, v) in enumerate(meta.items()):
+        ws.write_string(r, 0, k)
+        ws.write_string(r, 1, v)
+    ws.protect()
+    ws.hide()
+    wb.close()
+    return path
+
+
+def _formats(wb) -> dict:
+    base = {"font_name": FONT, "font_size": 12, "valign": "vcenter", "border": 1}
+    add = lambda **kw: wb.add_format({**base, **kw})  # noqa: E731
+    plain = {"font_name": FONT, "font_size": 12}
+    return {
+        "head": add(bold=True, align="center", text_wrap=True, bg_color="#DDEBF7"),
+        "text": add(text_wrap=True), "num": add(num_format="0.00"), "int": add(num_format="0", align="center"),
+        "input": add(num_format="0.00", locked=False, bg_color="#FFF2CC"),
+        "input_int": add(num_format="0", locked=False, bg_color="#FFF2CC", align="center"),
+        "input_text": add(text_wrap=True, locked=False, bg_color="#FFF2CC"),
+        "total": add(bold=True, bg_color="#F2F2F2", text_wrap=True),
+        "total_num": add(bold=True, num_format="0.00", bg_color="#F2F2F2"),
+        "title": wb.add_format({**plain, "bold": True, "font_size": 14, "align": "center"}),
+        "hint": wb.add_format({**plain, "italic": True, "font_size": 11, "text_wrap": True, "valign": "top"}),
+    }
+
+
+def _scores(wb, f: dict, c: Campaign, bloc: Bloc, m: pd.DataFrame) -> None:
+    ws = wb.add_worksheet(V.REVIEW_SHEET)
+    headers = [V.UNIT, V.NAME, V.CODE, V.TEXT, V.MAX, V.SELF, V.REVIEWED, V.NOTE]
+    widths = [10, 22, 8, 50, 9, 10, 11, 36]
+    col = {h: i for i, h in enumerate(headers)}
+    for i, w in enumerate(widths):
+        ws.set_column(i, i, w)
+    last = len(headers) - 1
+    ws.merge_range(0, 0, 0, last, f"THẨM ĐỊNH KẾT QUẢ TỰ CHẤM ĐIỂM NĂM {c.settings.year}: {bloc.name.upper()}", f["title"])
+    ws.merge_range(1, 0, 1, last, "Trưởng khối nhập điểm thẩm định vào cột màu vàng (đã điền sẵn bằng điểm tự chấm); "
+                   f"chênh lệch quá {vn(c.settings.review_tolerance)} điểm so với điểm tự chấm phải ghi rõ lý do ở cột "
+                   "Ghi chú. Không sửa cột Mã đơn vị, Mã.", f["hint"])
+    ws.set_row(1, 34)
+    head = 3
+    ws.set_row(head, 33)
+    for h, i in col.items():
+        ws.write_string(head, i, h, f["head"])
+    leaves = {k.code: k for k in c.leaves}
+    r = head + 1
+    by_unit = dict(tuple(m.groupby("unit", sort=False))) if len(m) else {}
+    for u in c.members(bloc.code):
+        rows = by_unit.get(u.code)
+        if rows is None:
+            continue  # no valid return: nothing to review
+        first = r
+        for x in rows.itertuples():
+            k = leaves[x.code]
+            ws.write_string(r, col[V.UNIT], u.code, f["text"])
+            ws.write_string(r, col[V.NAME], u.short_name, f["text"])
+            ws.write_string(r, col[V.CODE], k.code, f["text"])
+            ws.write_string(r, col[V.TEXT], k.text, f["text"])
+            ws.write_number(r, col[V.MAX], k.max, f["num"])
+            ws.write_number(r, col[V.SELF], float(x.self), f["num"])
+            ws.write_number(r, col[V.REVIEWED], float(x.self), f["input"])
+            ws.write_blank(r, col[V.NOTE], None, f["input_text"])
+            _score_rule(ws, r, col[V.REVIEWED], k)
+            ws.set_row(r, row_height((k.text, 50)))
+            r += 1
+        # The unit's sum of criteria: a formula with its value, so the head sees the effect of an adjustment.
+        ws.write_blank(r, col[V.UNIT], None, f["total"])
+        ws.write_string(r, col[V.NAME], u.short_name, f["total"])
+        ws.write_blank(r, col[V.CODE], None, f["total"])
+        ws.write_string(r, col[V.TEXT], "Cộng điểm các tiêu chí (chưa tính điểm thưởng, điểm trừ)", f["total"])
+        for h in (V.MAX, V.SELF, V.REVIEWED):
+            a, b = xl_rowcol_to_cell(first, col[h]), xl_rowcol_to_cell(r - 1, col[h])
+            value = float(rows["max" if h == V.MAX else "self"].sum())
+            ws.write_formula(r, col[h], f"=SUM({a}:{b})", f["total_num"], value)
+        ws.write_blank(r, col[V.NOTE], None, f["total"])
+        r += 1
+    ws.freeze_panes(head + 1, 3)
+    ws.repeat_rows(head)
+    _page(ws)
+    ws.protect("", {"format_columns": True, "format_rows": True, "autofilter": True})
+
+
+def _score_rule(ws, r: int, c: int, k) -> None:
+    msg = (f"Đạt: {vn(k.max)} điểm; không đạt: 0." if k.kind == "đạt/không đạt"
+           else f"Nhập số từ 0 đến {vn(k.max)}" + (f", theo bước {vn(k.step)}." if k.step else "."))
+    ws.data_validation(r, c, r, c, {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": k.max,
+                                    "input_title": "Điểm thẩm định", "input_message": msg,
+                                    "error_title": "Điểm không hợp lệ", "error_message": msg})
+
+
+def _ballot(wb, f: dict, c: Campaign, bloc: Bloc, ranked: pd.DataFrame) -> None:
+    ws = wb.add_worksheet(V.VOTES_SHEET)
+    headers = [V.UNIT, V.NAME, V.TOTAL, V.RANK, V.LEADER, V.HEAD, V.DEPUTY]
+    for i, w in enumerate((10, 44, 12, 11, 12, 12, 12)):
+        ws.set_column(i, i, w)
+    last = len(headers) - 1
+    members = c.members(bloc.code)
+    ws.merge_range(0, 0, 0, last, f"KẾT QUẢ BỎ PHIẾU HỘI NGHỊ TỔNG KẾT NĂM {c.settings.year}: {bloc.name.upper()}", f["title"])
+    ws.merge_range(1, 0, 1, last, "Thư ký hội nghị nhập số phiếu vào các ô màu vàng: phiếu suy tôn đơn vị dẫn đầu khối, "
+                   f"phiếu bầu Trưởng khối, Phó khối năm {c.settings.year + 1}; và số đơn vị có mặt, số phiếu phát ra, "
+                   "số phiếu hợp lệ ở bảng dưới. Bỏ trống nếu không bầu (Trưởng, Phó khối luân phiên theo quy định).",
+                   f["hint"])
+    ws.set_row(1, 50)
+    head = 3
+    ws.set_row(head, 33)
+    for i, h in enumerate(headers):
+        ws.write_string(head, i, h, f["head"])
+    order = {u: n for n, u in enumerate(ranked.sort_values(["rank", "unit"])["unit"])} if len(ranked) else {}
+    placed = {r.unit: r for r in ranked.itertuples()} if len(ranked) else {}
+    rows = sorted(members, key=lambda u: (order.get(u.code, len(order)), u.code))
+    for n, u in enumerate(rows):
+        r = head + 1 + n
+        ws.write_string(r, 0, u.code, f["text"])
+        ws.write_string(r, 1, u.name, f["text"])
+        ws.set_row(r, row_height((u.name, 44)))
+        got = placed.get(u.code)
+        if got is not None:
+            ws.write_number(r, 2, float(got.total), f["num"])
+            ws.write_number(r, 3, int(got.rank), f["int"])
+        else:
+            ws.write_string(r, 2, "", f["text"])
+            ws.write_string(r, 3, "Không xếp hạng", f["text"])
+        for i in (4, 5, 6):
+            ws.write_blank(r, i, None, f["input_int"])
+    _counts_rule(ws, head + 1, 4, head + len(rows), 6, len(members))
+    r = head + len(rows) + 2
+    ws.write_string(r, 0, V.KEY, f["head"])
+    ws.write_string(r, 1, V.VALUE, f["head"])
+    for n, label in enumerate(V.COUNT_KEYS.values(), start=1):
+        ws.write_string(r + n, 0, label, f["text"])
+        ws.write_blank(r + n, 1, None, f["input_int"])
+    _counts_rule(ws, r + 1, 1, r + len(V.COUNT_KEYS), 1, len(members))
+    ws.set_column(0, 0, 18)
+    s = c.settings
+    ws.write_string(r + len(V.COUNT_KEYS) + 2, 0,
+                    f"Trưởng khối năm {s.year}: {bloc.head or '-'}; Phó khối: {bloc.deputy or '-'}. "
+                    f"Đơn vị dẫn đầu cần đứng thứ nhất và được trên {vn(s.leader_vote_share)}% phiếu suy tôn; "
+                    f"hội nghị hợp lệ khi có mặt từ {s.quorum.numerator}/{s.quorum.denominator} số đơn vị thành viên.",
+                    f["hint"])
+    ws.freeze_panes(head + 1, 2)
+    _page(ws)
+    ws.protect("", {"format_columns": True, "format_rows": True})
+
+
+def _counts_rule(ws, r0: int, c0: int, r1: int, c1: int, most: int) -> None:
+    msg = f"Số nguyên từ 0 đến {most} (số đơn vị thành viên)."
+    ws.data_validation(r0, c0, r1, c1, {"validate": "integer", "criteria": "between", "minimum": 0, "maximum": most,
+                                        "input_title": "Số phiếu", "input_message": msg,
+                                        "error_title": "Không hợp lệ", "error_message": msg})
+
+
+def _page(ws) -> None:
+    ws.set_paper(A4)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.5, right=0.4, top=0.6, bottom=0.6)
+    ws.set_footer("&CTrang &P/&N")
+
+
+def write_all(c: Campaign, out: Path, m: pd.DataFrame, ranked: pd.DataFrame, generated_at: dt.datetime,
+              progress=lambda bloc: None) -> list[Path]:
+    """One review workbook per bloc under out/<bloc>.xlsx."""
+    m_by = dict(tuple(m.groupby("bloc", sort=False))) if len(m) else {}
+    r_by = dict(tuple(ranked.groupby("bloc", sort=False))) if len(ranked) else {}
+    paths = []
+    for b in c.blocs:
+        paths.append(write_review(review_path(out, b), c, b, m_by.get(b.code, m.iloc[0:0]),
+                                  r_by.get(b.code, ranked.iloc[0:0]), generated_at))
+        progress(b)
+    return paths
+
+
+# --- reading back ---------------------------------------------------------------------------
+
+@dataclass
+class ReviewReturn:
+    """What one completed review holds, values as typed, and what stopped reading it."""
+
+    file: str
+    meta: dict[str, str]
+    rows: pd.DataFrame   # schemas.review.REVIEW_ROWS
+    votes: pd.DataFrame  # schemas.review.VOTE_ROWS
+    counts: dict[str, tuple[object, str]] = field(default_factory=dict)  # present/issued/valid -> (value, cell)
+    issues: list[Issue] = field(default_factory=list)
+
+
+def read_review(path: Path, file: str | None = None) -> ReviewReturn:
+    """Read a review by its header texts; a damaged file is an `unreadable` issue, never an exception."""
+    file = file or Path(path).name
+    try:
+        book = Book(path)
+        return _read(book, file)
+    except Exception as e:  # calamine raises several types for damaged files
+        return ReviewReturn(file, {}, _empty(V.REVIEW_ROWS), _empty(V.VOTE_ROWS),
+                            issues=[Issue("unreadable", file=file, params={"reason": str(e)[:200]})])
+
+
+def _empty(schema) -> pd.DataFrame:
+    return pd.DataFrame(columns=list(schema.columns)).astype(object)
+
+
+def _table(book: Book, sheet_name: str, headers: tuple, file: str, issues: list) -> tuple[str, list, int, dict] | None:
+    sheet = book.find_sheet(sheet_name)
+    if sheet is None:
+        issues.append(Issue("sheet_missing", file=file, sheet=sheet_name, params={"sheet": sheet_name}))
+        return None
+    grid = book.rows(sheet)
+    found = find_header(grid, list(headers))
+    if found is None:
+        issues.append(Issue("header_missing", file=file, sheet=sheet, cell="A1", params={"headers": ", ".join(headers)}))
+        return None
+    return sheet, grid, *found
+
+
+def _read(book: Book, file: str) -> ReviewReturn:
+    meta, issues = read_meta(book), []
+    rows, votes, counts = [], [], {}
+    at = lambda line, i: line[i] if i < len(line) else None  # noqa: E731
+    got = _table(book, V.REVIEW_SHEET, V.REVIEW_HEADERS, file, issues)
+    if got:
+        sheet, grid, head, col = got
+        for r in range(head + 1, len(grid)):
+            line = grid[r]
+            unit, code = text(at(line, col[V.UNIT])), text(at(line, col[V.CODE]))
+            if unit and code:  # unit subtotal rows have no criterion code
+                rows.append({"unit": unit, "code": code, "self": _value(at(line, col[V.SELF])),
+                             "reviewed": _value(at(line, col[V.REVIEWED])), "note": text(at(line, col[V.NOTE])),
+                             "unit_cell": cell_name(r, col[V.UNIT]), "cell": cell_name(r, col[V.REVIEWED]),
+                             "note_cell": cell_name(r, col[V.NOTE])})
+    got = _table(book, V.VOTES_SHEET, V.VOTE_HEADERS, file, issues)
+    if got:
+        sheet, grid, head, col = got
+        r = head + 1
+        while r < len(grid) and text(at(grid[r], col[V.UNIT])):
+            line = grid[r]
+            votes.append({"unit": text(at(line, col[V.UNIT])),
+                          **{k: _value(at(line, col[h])) for k, h in (("leader", V.LEADER), ("head", V.HEAD), ("deputy", V.DEPUTY))},
+                          **{f"{k}_cell": cell_name(r, col[h]) for k, h in (("leader", V.LEADER), ("head", V.HEAD), ("deputy", V.DEPUTY))}})
+            r += 1
+        found = find_header(grid[r:], [V.KEY, V.VALUE], search_rows=10)
+        if found is None:
+            issues.append(Issue("header_missing", file=file, sheet=sheet, cell=cell_name(r, 0),
+                                params={"headers": f"{V.KEY}, {V.VALUE}"}))
+        else:
+            kv_head, kv = found
+            labels = {label: key for key, label in V.COUNT_KEYS.items()}
+            for rr in range(r + kv_head + 1, min(len(grid), r + kv_head + 1 + 10)):
+                key = labels.get(text(at(grid[rr], kv[V.KEY])))
+                if key:
+                    counts[key] = (_value(at(grid[rr], kv[V.VALUE])), cell_name(rr, kv[V.VALUE]))
+    frame = lambda data, schema: pd.DataFrame(data, columns=list(schema.columns)).astype(object)  # noqa: E731
+    return ReviewReturn(file, meta, V.REVIEW_ROWS.validate(frame(rows, V.REVIEW_ROWS)),
+                        V.VOTE_ROWS.validate(frame(votes, V.VOTE_ROWS)), counts, issues)
+
+
+def _value(v):
+    if v is None or (isinstance(v, str) and text(v) == ""):
+        return None
+    return text(v) if isinstance(v, str) else v
+
+
+# --- checking -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Ballot:
+    """The conference's vote in one bloc, as recorded and checked; `ok` when shares may be used."""
+
+    bloc: str
+    file: str
+    present: int
+    issued: int
+    valid: int
+    leader: dict[str, int]
+    head: dict[str, int]
+    deputy: dict[str, int]
+    ok: bool
+
+
+def check_review(c: Campaign, ret: ReviewReturn, m: pd.DataFrame) -> tuple[list[Issue], pd.DataFrame, Ballot | None]:
+    """Every problem of one review, the reviewed scores that count, and the ballot (None when none was recorded).
+
+    `m` is the score matrix before review (its `self` column is the current self score). A reviewed score with
+    an error does not count: that criterion keeps its self score.
+    """
+    file, meta = ret.file, ret.meta
+    issues = [Issue(i.code, i.severity, "", file, i.sheet, i.cell, i.params) for i in ret.issues]
+    empty = pd.DataFrame(columns=list(V.REVIEWED_SCORES.columns))
+    if meta.get("campaign_id") != c.settings.campaign_id:
+        return issues + [Issue("wrong_campaign", file=file, sheet=META_SHEET, params={
+            "found": meta.get("campaign_id", ""), "expected": c.settings.campaign_id})], empty, None
+    bloc = c.bloc(meta.get("bloc_code", ""))
+    if bloc is None or meta.get("form") != FORM:
+        return issues + [Issue("review_not_a_review", file=file, sheet=META_SHEET,
+                               params={"bloc": meta.get("bloc_code", "")})], empty, None
+    members = {u.code for u in c.members(bloc.code)}
+    leaves = {k.code: k for k in c.leaves}
+    current = {(u, k): s for u, k, s in zip(m["unit"], m["code"], m["self"])}
+    reviewed = []
+    for r in ret.rows.itertuples():
+        where = dict(unit=r.unit, file=file, sheet=V.REVIEW_SHEET, cell=r.cell)
+        if r.unit not in members:
+            issues.append(Issue("review_unit", unit=r.unit, file=file, sheet=V.REVIEW_SHEET, cell=r.unit_cell,
+                                params={"unit": r.unit, "bloc": bloc.code}))
+            continue
+        k = leaves.get(r.code)
+        if (r.unit, r.code) not in current or k is None:
+            issues.append(Issue("review_not_scored", WARNING, **where, params={"code": r.code}))
+            continue
+        found: list[Issue] = []
+        x, ok = read_number(r.reviewed, r.cell, lambda sheet, cell: dict(unit=r.unit, file=file, sheet=sheet, cell=cell),
+                            V.REVIEW_SHEET, found)
+        if x is None:
+            issues += found or [Issue("review_blank", WARNING, **where, params={"code": r.code})]
+            continue
+        found += score_issues(k, x, where)
+        self_now = current[(r.unit, r.code)]
+        shown, _ = read_number(r.self, "", lambda *_: {}, "", [])
+        if shown is not None and abs(shown - self_now) > 1e-9:
+            found.append(Issue("review_stale", WARNING, **where, params={"code": r.code, "shown": vn(shown), "self": vn(self_now)}))
+        if abs(x - self_now) > c.settings.review_tolerance + 1e-9 and not r.note:
+            found.append(Issue("review_note_missing", WARNING, r.unit, file, V.REVIEW_SHEET, r.note_cell,
+                               params={"code": r.code, "self": vn(self_now), "reviewed": vn(x),
+                                       "tolerance": vn(c.settings.review_tolerance)}))
+        issues += found
+        if not any(i.severity == ERROR for i in found):
+            reviewed.append({"unit": r.unit, "code": r.code, "reviewed": x, "note": r.note, "file": file,
+                             "sheet": V.REVIEW_SHEET, "cell": r.cell})
+    found, ballot = _ballot_check(c, bloc, ret)
+    frame = pd.DataFrame(reviewed, columns=list(V.REVIEWED_SCORES.columns)).astype({"reviewed": "float64"})
+    return issues + found, V.REVIEWED_SCORES.validate(frame), ballot
+
+
+def _ballot_check(c: Campaign, bloc: Bloc, ret: ReviewReturn) -> tuple[list[Issue], Ballot | None]:
+    """The recorded vote: counts are whole numbers, valid ≤ issued ≤ present ≤ members, no unit over the valid
+    ballots, and a quorum present. Any of these failing leaves the vote unusable (ok=False), never guessed."""
+    file, issues = ret.file, []
+    members = {u.code for u in c.members(bloc.code)}
+    where = lambda cell, unit="": dict(unit=unit, file=file, sheet=V.VOTES_SHEET, cell=cell)  # noqa: E731
+
+    def count(value, cell, unit="") -> int | None:
+        x, _ = read_number(value, cell, lambda sheet, c_: where(c_, unit), V.VOTES_SHEET, issues)
+        if x is not None and (x < 0 or not float(x).is_integer()):
+            issues.append(Issue("votes_not_count", **where(cell, unit), params={"value": vn(x)}))
+            return None
+        return None if x is None else int(x)
+
+    tallies: dict[str, dict[str, int]] = {"leader": {}, "head": {}, "deputy": {}}
+    for r in ret.votes.itertuples():
+        if r.unit not in members:
+            issues.append(Issue("review_unit", unit=r.unit, **{k: v for k, v in where(r.leader_cell).items() if k != "unit"},
+                                params={"unit": r.unit, "bloc": bloc.code}))
+            continue
+        for kind in tallies:
+            n = count(getattr(r, kind), getattr(r, f"{kind}_cell"), r.unit)
+            if n:
+                tallies[kind][r.unit] = n
+    numbers = {k: count(*ret.counts.get(k, (None, ""))) for k in V.COUNT_KEYS}
+    if not any(tallies.values()) and all(v is None for v in numbers.values()):
+        return issues, None  # no vote recorded in this bloc
+    bad = any(i.severity == ERROR for i in issues)
+    missing = [V.COUNT_KEYS[k] for k, v in numbers.items() if v is None]
+    if missing:
+        issues.append(Issue("votes_counts_missing", file=file, sheet=V.VOTES_SHEET, params={"missing": ", ".join(missing)}))
+        return issues, Ballot(bloc.code, file, 0, 0, 0, *tallies.values(), ok=False)
+    present, issued, valid = numbers["present"], numbers["issued"], numbers["valid"]
+    cells = {k: ret.counts[k][1] for k in V.COUNT_KEYS}
+    if present > len(members):
+        issues.append(Issue("votes_present", **where(cells["present"]), params={"present": present, "members": len(members)}))
+    if issued > present:
+        issues.append(Issue("votes_issued", **where(cells["issued"]), params={"issued": issued, "present": present}))
+    if valid > issued:
+        issues.append(Issue("votes_valid", **where(cells["valid"]), params={"valid": valid, "issued": issued}))
+    by_cell = {(r.unit, kind): getattr(r, f"{kind}_cell") for r in ret.votes.itertuples() for kind in tallies}
+    for kind, tally in tallies.items():
+        for unit, n in tally.items():
+            if n > valid:
+                issues.append(Issue("votes_over", **where(by_cell[(unit, kind)], unit), params={"votes": n, "valid": valid}))
+    quorum = c.settings.quorum
+    if present < quorum * len(members):
+        issues.append(Issue("quorum_missed", **where(cells["present"]), params={
+            "present": present, "members": len(members), "quorum": f"{quorum.numerator}/{quorum.denominator}"}))
+    ok = not bad and not any(i.severity == ERROR for i in issues)
+    return issues, Ballot(bloc.code, file, present, issued, valid, *tallies.values(), ok=ok)
+
+
+def load_reviews(c: Campaign, folder: Path, m: pd.DataFrame) -> tuple[list[Issue], pd.DataFrame, dict[str, Ballot]]:
+    """Every completed review under CAMPAIGN/review/: issues, reviewed scores and ballots by bloc.
+
+    Files are taken in name order; where two files review one bloc, the later name wins and a warning says so.
+    """
+    issues: list[Issue] = []
+    frames: dict[str, pd.DataFrame] = {}
+    ballots: dict[str, Ballot] = {}
+    seen: dict[str, str] = {}
+    files = sorted(p for p in Path(folder).glob("*") if p.suffix.lower() in (".xlsx", ".xlsm", ".ods", ".xls")
+                   and not p.name.startswith(("~$", "."))) if Path(folder).is_dir() else []
+    for path in files:
+        ret = read_review(path)
+        found, reviewed, ballot = check_review(c, ret, m)
+        issues += found
+        bloc = ret.meta.get("bloc_code", "")
+        if not any(i.code in ("wrong_campaign", "review_not_a_review", "unreadable") for i in found):
+            if bloc in seen:
+                issues.append(Issue("review_superseded", WARNING, file=seen[bloc], params={"bloc": bloc, "file": ret.file}))
+                ballots.pop(bloc, None)
+            seen[bloc] = ret.file
+            frames[bloc] = reviewed
+            if ballot is not None:
+                ballots[bloc] = ballot
+    reviewed = pd.concat(frames.values(), ignore_index=True) if frames else pd.DataFrame(columns=list(V.REVIEWED_SCORES.columns))
+    return issues, reviewed, ballots

@@ -51,8 +51,9 @@ def main():
       CAMPAIGN/out/            everything thidua writes (deletable, rebuildable)
 
     \b
-    Order of work: new -> check -> templates -> (units fill in) -> collect ->
-    validate -> review -> rank.
+    Order of work: new -> check -> templates [--registration] -> (units fill in)
+    -> collect -> validate -> review -> (bloc heads review, conference votes;
+    completed reviews into CAMPAIGN/review/) -> rank.
     """
 
 
@@ -103,17 +104,24 @@ def generated_at(campaign_file: Path) -> dt.datetime:
 
 @main.command()
 @CAMPAIGN
+@click.option("--registration", is_flag=True,
+              help="Mẫu đăng ký thi đua đầu năm (danh hiệu, nhiệm vụ trọng tâm) thay cho mẫu tự chấm. "
+                   "The start-of-year registration form instead of the score template.")
 @_stops_cleanly
-def templates(campaign):
-    """Tạo mẫu tự chấm điểm. Reads campaign.xlsx; writes CAMPAIGN/out/templates/<bloc>/<unit>.xlsx, one per unit."""
+def templates(campaign, registration):
+    """Tạo mẫu tự chấm điểm; với --registration, mẫu đăng ký thi đua đầu năm. Reads campaign.xlsx;
+    writes CAMPAIGN/out/templates/<bloc>/<unit>.xlsx, one per unit; with --registration the registration
+    form (titles aimed for, key tasks) to CAMPAIGN/out/registration/<bloc>/<unit>.xlsx instead."""
+    from . import registration as forms
+    from . import templates as scores
     from .check import load_checked
-    from .templates import write_all
 
     c = load_checked(campaign / "campaign.xlsx")
-    out = campaign / "out" / "templates"
-    with _bar("Tạo mẫu", len(c.units)) as bar:
-        write_all(c, out, generated_at(campaign / "campaign.xlsx"), lambda unit: bar.update(1))
-    click.echo(f"Đã tạo {len(c.units)} mẫu trong {out}")
+    module, folder = (forms, "registration") if registration else (scores, "templates")
+    out = campaign / "out" / folder
+    with _bar("Tạo mẫu đăng ký" if registration else "Tạo mẫu", len(c.units)) as bar:
+        module.write_all(c, out, generated_at(campaign / "campaign.xlsx"), lambda unit: bar.update(1))
+    click.echo(f"Đã tạo {len(c.units)} mẫu {'đăng ký thi đua' if registration else 'tự chấm'} trong {out}")
 
 
 def _bar(label: str, length: int):
@@ -136,7 +144,8 @@ def collect(campaign, sources):
         receipts = run_collect(campaign, list(sources) or None, lambda r: bar.update(1))
     for r in receipts:
         mark = "✓" if r.status == "ok" else "✗"
-        click.echo(f"{mark} {r.received.replace('T', ' ')}  {r.unit or '-':6} {r.original}  {STATUS[r.status]}"
+        kind = "phiếu đăng ký thi đua, " if r.form == "registration" else ""
+        click.echo(f"{mark} {r.received.replace('T', ' ')}  {r.unit or '-':6} {r.original}  {kind}{STATUS[r.status]}"
                    + (f" ({r.note})" if r.note else ""))
     click.echo(f"{len(receipts)} tệp đã nhận; lưu tại {Paths(campaign).submissions}")
 
@@ -191,11 +200,40 @@ def validate(campaign):
 @main.command()
 @CAMPAIGN
 @_stops_cleanly
-def rank(campaign):
-    """Chấm điểm, xếp hạng. Reads out/submissions/ (after collect); writes out/validation.xlsx and
-    out/results-<year>.xlsx. Ranks what is valid, lists what it left out and why; exit 0 when written."""
-    from .workflow import run_rank
+def review(campaign):
+    """Bảng thẩm định, bỏ phiếu cho Trưởng khối. Reads out/submissions/ (after collect); writes
+    out/review/<bloc>.xlsx per bloc: sheet Thẩm định (self scores beside editable reviewed scores, a note
+    column) and sheet Bỏ phiếu (votes for the leading unit, next year's head and deputy; units present,
+    ballots issued and valid). Completed workbooks go in CAMPAIGN/review/, where `rank` reads them."""
+    from .workflow import Paths, run_review
 
-    path, v, ranked = run_rank(campaign)
+    c_file = campaign / "campaign.xlsx"
+    paths, v = run_review(campaign, generated_at(c_file))
     _print_issues(v)
+    for path in paths:
+        click.echo(f"Đã ghi {path}")
+    click.echo(f"Trưởng khối điền, gửi lại; đặt bảng đã điền vào {Paths(campaign).reviews} rồi chạy `thidua rank`.")
+
+
+@main.command()
+@CAMPAIGN
+@_stops_cleanly
+def rank(campaign):
+    """Chấm điểm, xếp hạng, đề nghị khen thưởng. Reads out/submissions/ (after collect), the completed
+    reviews and votes in CAMPAIGN/review/, registrations; writes out/validation.xlsx,
+    out/results-<year>.xlsx (ranking, proposals and units held back with reasons, vote tally, next year's
+    head and deputy, margins) and out/proposal-<year>.xlsx (the printable lists, one sheet per award and
+    issuer). Ranks what is valid, lists what it left out and why; exit 0 when written."""
+    from .workflow import Paths, run_rank
+
+    path, v, ranked, year_end = run_rank(campaign)
+    _print_issues(v)
+    for r in year_end.proposals.itertuples():
+        click.echo(f"Đề nghị  {r.bloc:4} {r.unit:6} {r.short_name[:30]:30} {r.award} ({r.issuer})"
+                   + (f"  ⚠ {r.warning}" if r.warning else ""))
+    for r in year_end.held.itertuples():
+        click.echo(f"Không đề nghị {r.unit:6} {r.award}: {r.reason}")
+    for r in year_end.succession.itertuples():
+        click.echo(f"Khối {r.bloc} năm {v.campaign.settings.year + 1}: Trưởng khối {r.head}, Phó khối {r.deputy}")
     click.secho(f"Kết quả: {path}", fg="green")
+    click.secho(f"Danh sách đề nghị: {Paths(campaign).out / f'proposal-{v.campaign.settings.year}.xlsx'}", fg="green")

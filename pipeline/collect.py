@@ -10,6 +10,8 @@ import zipfile
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from schemas import returns as R
+
 from .campaign import Campaign
 from .read import read_meta
 from .workbook import Book
@@ -20,11 +22,11 @@ RECEIPTS = "receipts.csv"
 # An optional register in a source folder (columns file, received): when each file arrived, where the
 # file's own modification time cannot be trusted (a copy, a git checkout).
 REGISTER = "received.csv"
-# Receipt status -> Vietnamese reason shown to the officer.
+# Receipt status -> Vietnamese reason shown to the officer (a score return or a registration form alike).
 STATUS = {
-    "ok": "Bản tự chấm hợp lệ về hình thức",
-    "not_a_return": "Không phải bản tự chấm (không có trang _meta)",
-    "wrong_campaign": "Bản tự chấm của đợt thi đua khác",
+    "ok": "Đúng mẫu",
+    "not_a_return": "Không phải mẫu của đợt thi đua (không có trang _meta hoặc loại mẫu lạ)",
+    "wrong_campaign": "Mẫu của đợt thi đua khác",
     "unknown_unit": "Mã đơn vị trong tệp không có trong danh sách",
     "unreadable": "Không đọc được tệp",
     "encrypted": "Tệp có đặt mật khẩu",
@@ -44,6 +46,7 @@ class Receipt:
     unit: str = ""
     campaign_id: str = ""
     note: str = ""
+    form: str = R.FORM_SCORE  # the _meta `form`: score (tự chấm) or registration (đăng ký); old receipts: score
 
 
 def sha256(path: Path) -> str:
@@ -66,31 +69,37 @@ def find_files(sources: list[Path]) -> list[tuple[Path, str]]:
     return sorted(set(found), key=lambda x: x[1])
 
 
-def inspect(path: Path, campaign: Campaign) -> tuple[str, str, str, str]:
-    """(status, unit, campaign_id, note) of one file, without changing it."""
+def inspect(path: Path, campaign: Campaign) -> tuple[str, str, str, str, str]:
+    """(status, unit, campaign_id, note, form) of one file, without changing it.
+
+    A file whose form cannot be told (unreadable, no _meta) counts as a score return: it is reported there.
+    """
+    unknown = R.FORM_SCORE
     size = path.stat().st_size
     if size > campaign.settings.max_file_mb * 1024 * 1024:
-        return "oversized", "", "", f"{size / 1048576:.1f} MB"
+        return "oversized", "", "", f"{size / 1048576:.1f} MB", unknown
     with open(path, "rb") as f:
         head = f.read(8)
     if head == OLE_MAGIC and path.suffix.lower() in (".xlsx", ".xlsm"):
-        return "encrypted", "", "", ""  # Excel wraps a password-protected xlsx in an OLE container
+        return "encrypted", "", "", "", unknown  # Excel wraps a password-protected xlsx in an OLE container
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as z:
             if any(n.lower().endswith("vbaproject.bin") for n in z.namelist()):
-                return "macro", "", "", ""
+                return "macro", "", "", "", unknown
     try:
         meta = read_meta(Book(path))
     except Exception as e:  # calamine raises several types for damaged files
-        return "unreadable", "", "", str(e)[:200]
+        return "unreadable", "", "", str(e)[:200], unknown
     if not meta.get("unit_code"):
-        return "not_a_return", "", "", ""
-    unit, cid = meta["unit_code"], meta.get("campaign_id", "")
+        return "not_a_return", "", "", "", unknown
+    unit, cid, form = meta["unit_code"], meta.get("campaign_id", ""), meta.get("form") or R.FORM_SCORE
+    if form not in (R.FORM_SCORE, R.FORM_REGISTRATION):
+        return "not_a_return", unit, cid, f"form={form}", unknown
     if cid != campaign.settings.campaign_id:
-        return "wrong_campaign", unit, cid, ""
+        return "wrong_campaign", unit, cid, "", form
     if campaign.unit(unit) is None:
-        return "unknown_unit", unit, cid, ""
-    return "ok", unit, cid, ""
+        return "unknown_unit", unit, cid, "", form
+    return "ok", unit, cid, "", form
 
 
 VIETNAM = dt.timezone(dt.timedelta(hours=7))
@@ -131,10 +140,10 @@ def collect(campaign: Campaign, sources: list[Path], store: Path, progress=lambd
         if not (store / stored).exists():
             shutil.copyfile(path, store / stored)
         if (digest, name) not in receipts:
-            status, unit, cid, note = inspect(store / stored, campaign)
+            status, unit, cid, note, form = inspect(store / stored, campaign)
             when = register.get(unicodedata.normalize("NFC", name)) or received_time(path)
             receipts[(digest, name)] = Receipt(when, name, digest, path.stat().st_size, stored,
-                                               status, unit, cid, note)
+                                               status, unit, cid, note, form)
         progress(receipts[(digest, name)])
     result = sorted(receipts.values(), key=lambda r: (r.received, r.original, r.sha256))
     save_receipts(store, result)
@@ -142,11 +151,13 @@ def collect(campaign: Campaign, sources: list[Path], store: Path, progress=lambd
 
 
 def load_receipts(store: Path) -> list[Receipt]:
+    """The receipts of earlier runs; a receipts.csv older than the `form` column reads as score returns."""
     path = store / RECEIPTS
     if not path.is_file():
         return []
     with open(path, newline="", encoding="utf-8") as f:
-        return [Receipt(**{**row, "size": int(row["size"])}) for row in csv.DictReader(f)]
+        return [Receipt(**{**row, "size": int(row["size"]), "form": row.get("form") or R.FORM_SCORE})
+                for row in csv.DictReader(f)]
 
 
 def save_receipts(store: Path, receipts: list[Receipt]) -> None:
@@ -156,11 +167,14 @@ def save_receipts(store: Path, receipts: list[Receipt]) -> None:
         w.writerows(asdict(r) for r in receipts)
 
 
-def latest(receipts: list[Receipt]) -> dict[str, list[Receipt]]:
-    """Each unit's returns, newest last: the last one counts, the others are kept and listed."""
+def latest(receipts: list[Receipt], form: str = R.FORM_SCORE) -> dict[str, list[Receipt]]:
+    """Each unit's files of one form, newest last: the last one counts, the others are kept and listed.
+
+    A registration form is never a unit's score return, and a score return never its registration.
+    """
     by_unit: dict[str, list[Receipt]] = {}
     for r in sorted(receipts, key=lambda r: (r.received, r.original)):
-        if r.status == "ok":
+        if r.status == "ok" and r.form == form:
             versions = by_unit.setdefault(r.unit, [])
             if r.sha256 not in {v.sha256 for v in versions}:
                 versions.append(r)

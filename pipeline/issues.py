@@ -88,6 +88,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "leader_vote_missed": ("Đơn vị đứng đầu khối {bloc} chỉ được {share} phiếu suy tôn, không quá {needed}%: Hội nghị khối xem xét", "The top scorer of bloc {bloc} has {share} of the votes, not above {needed}%: for the conference"),
     "outvoted": ("Đơn vị {other} được nhiều phiếu suy tôn ({other_votes}) hơn đơn vị đứng đầu khối {bloc} ({votes}): Hội nghị khối xem xét", "Unit {other} has more votes ({other_votes}) than the top scorer of bloc {bloc} ({votes}): for the conference"),
     "vote_tie": ("Bầu {role} khối {bloc}: {units} bằng phiếu ({votes}); áp dụng luân phiên, Hội nghị khối xem xét", "Election of the {role} of bloc {bloc}: {units} tie on {votes} votes; rotation applied, for the conference"),
+    # registration forms (đăng ký thi đua)
+    "registration_mark": ("“{value}” ở cột Đăng ký được hiểu là có đăng ký {award}; chỉ đánh x hoặc để trống", "“{value}” in column Đăng ký is read as registering for {award}; mark x or leave blank"),
+    "registration_mark_no": ("“{value}” ở cột Đăng ký được hiểu là không đăng ký {award}; chỉ đánh x hoặc để trống", "“{value}” in column Đăng ký is read as not registering for {award}; mark x or leave blank"),
+    "registration_superseded": ("Có {count} bản đăng ký thi đua; dùng bản nhận lúc {received} ({file})", "{count} registration forms received; the one of {received} is used ({file})"),
     "superseded": ("Có {count} bản gửi; dùng bản nhận lúc {received} ({file})", "{count} versions received; the one of {received} is used ({file})"),
 }
 

@@ -82,7 +82,7 @@ def run_validate(root: Path, progress=lambda unit: None) -> Validation:
         received[unit] = Received(read_return(p.submissions / newest.stored, newest.original), newest, tuple(versions))
         progress(unit)
     check_rows([r.ret for r in received.values()])
-    rejected = [r for r in receipts if r.status != "ok"]
+    rejected = [r for r in receipts if r.status != "ok" and r.form == "score"]
     issues, values, valid = validate(c, received, rejected)
     write_validation(p.out / "validation.xlsx", c, issues, unit_summary(c, issues, received, valid))
     return Validation(c, issues, values, valid, received, receipts)

@@ -54,3 +54,14 @@ VALUES = pa.DataFrameSchema(
     },
     name="values",
 )
+
+# The start-of-year registration form (đăng ký thi đua): titles aimed for and key tasks.
+FORM_SCORE, FORM_REGISTRATION = "score", "registration"  # the `form` key of _meta
+REGISTRATION_SHEET = "Đăng ký danh hiệu"
+TASKS_SHEET = "Nhiệm vụ trọng tâm"
+AWARD, REGISTER, NOTE = "Hình thức khen thưởng", "Đăng ký", "Ghi chú"
+TASK_NO, TASK, TASK_TARGET = "STT", "Nhiệm vụ trọng tâm", "Chỉ tiêu, kết quả dự kiến"
+REGISTRATION_HEADERS = (CODE, AWARD, REGISTER, NOTE)
+TASK_HEADERS = (TASK_NO, TASK, TASK_TARGET)
+REGISTER_MARK = "x"  # the only mark that registers a title; blank does not
+TASK_ROWS = 10

@@ -31,8 +31,10 @@ def rank(c: Campaign, totals: pd.DataFrame) -> pd.DataFrame:
     if totals.empty:
         return totals.assign(rank=pd.Series(dtype="int64"), tied="", tie_note="")
     chain = _chain(c, totals)
+    # A key a bloc lacks (no vote recorded) is equal for all its units, never NaN != NaN.
+    keyed = totals.fillna({col: float("-inf") for _, col, _ in chain})
     out = []
-    for _, bloc in totals.groupby("bloc", sort=False):
+    for _, bloc in keyed.groupby("bloc", sort=False):
         key = lambda r: (r["total"],) + tuple(r[col] if up else -r[col] for _, col, up in chain)  # noqa: E731
         keys = {i: key(r) for i, r in bloc.iterrows()}
         ordered = sorted(keys, key=lambda i: (tuple(-x for x in keys[i]), bloc.at[i, "unit"]))
@@ -45,7 +47,7 @@ def rank(c: Campaign, totals: pd.DataFrame) -> pd.DataFrame:
                 note = "Đồng hạng: bằng điểm và bằng mọi tiêu chí tách; Hội nghị khối xem xét"
             elif level:
                 note = "Bằng điểm; tách theo " + ", ".join(_label(k) for k, _, _ in chain)
-            out.append({**bloc.loc[i].to_dict(), "rank": better + 1, "tied": "x" if same else "", "tie_note": note})
+            out.append({**totals.loc[i].to_dict(), "rank": better + 1, "tied": "x" if same else "", "tie_note": note})
     return pd.DataFrame(out).reset_index(drop=True)
 
 

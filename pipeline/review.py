@@ -364,7 +364,13 @@ def check_review(c: Campaign, ret: ReviewReturn, m: pd.DataFrame) -> tuple[list[
         shown, _ = read_number(r.self, "", lambda *_: {}, "", [])
         if shown is not None and abs(shown - self_now) > 1e-9:
             found.append(Issue("review_stale", WARNING, **where, params={"code": r.code, "shown": vn(shown), "self": vn(self_now)}))
-        if abs(x - self_now) > c.settings.review_tolerance + 1e-9 and not r.note:
+            if abs(x - shown) <= 1e-9:  # left as pre-filled: the unit's newer self score stands
+                issues += found
+                continue
+        if abs(x - self_now) <= 1e-9:
+            x = self_now  # the cell holds the self score to 15 digits; keep it bit for bit
+        if abs(x - self_now) > c.settings.review_tolerance + 1e-9 and not r.note and not any(
+                i.severity == ERROR for i in found):
             found.append(Issue("review_note_missing", WARNING, r.unit, file, V.REVIEW_SHEET, r.note_cell,
                                params={"code": r.code, "self": vn(self_now), "reviewed": vn(x),
                                        "tolerance": vn(c.settings.review_tolerance)}))

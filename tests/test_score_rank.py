@@ -242,3 +242,24 @@ def test_equal_group_scores_reached_by_different_sums_still_tie(campaign):
     assert ranked.at["A02", "total"] == ranked.at["A03", "total"]
     assert (ranked.at["A02", "rank"], ranked.at["A02", "tied"]) == (2, "x")
     assert (ranked.at["A03", "rank"], ranked.at["A03", "tied"]) == (2, "x")
+
+
+def test_a_tie_break_key_missing_in_one_bloc_leaves_its_tie_flagged(campaign):
+    """Votes recorded in one bloc only: in the other, NaN votes must compare equal, not break or hide the tie."""
+    import dataclasses
+
+    import pandas as pd
+
+    from pipeline.rank import rank
+
+    campaign = dataclasses.replace(campaign, settings=dataclasses.replace(campaign.settings, tie_break=("phieu",)))
+    t = pd.DataFrame([
+        {"bloc": "K1", "unit": "DV01", "total": 90.0, "deduction": 0.0, "bonus": 0.0, "self_total": 90.0, "votes": float("nan")},
+        {"bloc": "K1", "unit": "DV02", "total": 90.0, "deduction": 0.0, "bonus": 0.0, "self_total": 90.0, "votes": float("nan")},
+        {"bloc": "K2", "unit": "DV04", "total": 90.0, "deduction": 0.0, "bonus": 0.0, "self_total": 90.0, "votes": 3.0},
+        {"bloc": "K2", "unit": "DV06", "total": 90.0, "deduction": 0.0, "bonus": 0.0, "self_total": 90.0, "votes": 1.0},
+    ])
+    r = rank(campaign, t).set_index("unit")
+    assert list(r.loc[["DV01", "DV02"], "rank"]) == [1, 1] and list(r.loc[["DV01", "DV02"], "tied"]) == ["x", "x"]
+    assert r.loc["DV04", "rank"] == 1 and r.loc["DV06", "rank"] == 2 and r.loc["DV06", "tied"] == ""
+    assert pd.isna(r.loc["DV01", "votes"])  # the frame keeps NaN: no invented votes

@@ -21,7 +21,7 @@ from .collect import Receipt, latest
 from .issues import ERROR, WARNING, Issue, has_errors
 from .read import read_meta
 from .templates import A4, FONT, TEMPLATE_VERSION, _Formats, _write_input, row_height, template_path
-from .workbook import Book, cell_name, find_header, text
+from .workbook import Book, cell_name, find_table, text
 
 # Marks in `Đăng ký` read as "not registered" (with a warning); any other mark but x reads as registered.
 NO_MARKS = {"0", "không", "ko", "k", "no", "n", "-"}
@@ -204,26 +204,11 @@ def read_registration(path: Path, file: str | None = None) -> Registration:
         return Registration(file, {}, issues=[Issue("unreadable", file=file, params={"reason": str(e)[:200]})])
 
 
-def _table(book: Book, name: str, headers: tuple, severity: str, where: dict, issues: list):
-    """(sheet, rows, header row, columns) of the table under `headers`, or None with the issue noted."""
-    sheet = book.find_sheet(name)
-    if sheet is None:
-        issues.append(Issue("sheet_missing", severity, **where, sheet=name, params={"sheet": name}))
-        return None
-    rows = book.rows(sheet)
-    found = find_header(rows, list(headers))
-    if found is None:
-        issues.append(Issue("header_missing", severity, **where, sheet=sheet, cell="A1",
-                            params={"headers": ", ".join(headers)}))
-        return None
-    return sheet, rows, *found
-
-
 def _read(book: Book, file: str) -> Registration:
     meta = read_meta(book)
     reg = Registration(file, meta)
     where = dict(unit=meta.get("unit_code", ""), file=file)
-    got = _table(book, R.REGISTRATION_SHEET, (R.CODE, R.REGISTER), ERROR, where, reg.issues)
+    got = find_table(book, R.REGISTRATION_SHEET, (R.CODE, R.REGISTER), reg.issues, ERROR, **where)
     if got:
         reg.sheet, rows, head, at = got
         for r in range(head + 1, len(rows)):
@@ -232,7 +217,7 @@ def _read(book: Book, file: str) -> Registration:
             if code:
                 reg.marks.append(Mark(code, cell_name(r, at[R.CODE]), text(cells[at[R.REGISTER]]),
                                       cell_name(r, at[R.REGISTER])))
-    got = _table(book, R.TASKS_SHEET, (R.TASK, R.TASK_TARGET), WARNING, where, reg.issues)
+    got = find_table(book, R.TASKS_SHEET, (R.TASK, R.TASK_TARGET), reg.issues, WARNING, **where)
     if got:
         _, rows, head, at = got
         for r in range(head + 1, len(rows)):

@@ -18,7 +18,7 @@ from .issues import ERROR, WARNING, Issue
 from .read import read_meta
 from .templates import FONT, TEMPLATE_VERSION, row_height
 from .validate import read_number, score_issues
-from .workbook import Book, cell_name, find_header, text, vn
+from .workbook import Book, cell_name, find_header, find_table, text, vn
 
 A4 = 9
 FORM = "review"
@@ -179,7 +179,9 @@ def _ballot(wb, f: dict, c: Campaign, bloc: Bloc, ranked: pd.DataFrame) -> None:
     _counts_rule(ws, r + 1, 1, r + len(V.COUNT_KEYS), 1, len(members))
     ws.set_column(0, 0, 18)
     s = c.settings
-    ws.write_string(r + len(V.COUNT_KEYS) + 2, 0,
+    note_row = r + len(V.COUNT_KEYS) + 2
+    ws.set_row(note_row, 50)
+    ws.merge_range(note_row, 0, note_row, last,
                     f"Trưởng khối năm {s.year}: {bloc.head or '-'}; Phó khối: {bloc.deputy or '-'}. "
                     f"Đơn vị dẫn đầu cần đứng thứ nhất và được trên {vn(s.leader_vote_share)}% phiếu suy tôn; "
                     f"hội nghị hợp lệ khi có mặt từ {s.quorum.numerator}/{s.quorum.denominator} số đơn vị thành viên.",
@@ -246,24 +248,11 @@ def _empty(schema) -> pd.DataFrame:
     return pd.DataFrame(columns=list(schema.columns)).astype(object)
 
 
-def _table(book: Book, sheet_name: str, headers: tuple, file: str, issues: list) -> tuple[str, list, int, dict] | None:
-    sheet = book.find_sheet(sheet_name)
-    if sheet is None:
-        issues.append(Issue("sheet_missing", file=file, sheet=sheet_name, params={"sheet": sheet_name}))
-        return None
-    grid = book.rows(sheet)
-    found = find_header(grid, list(headers))
-    if found is None:
-        issues.append(Issue("header_missing", file=file, sheet=sheet, cell="A1", params={"headers": ", ".join(headers)}))
-        return None
-    return sheet, grid, *found
-
-
 def _read(book: Book, file: str) -> ReviewReturn:
     meta, issues = read_meta(book), []
     rows, votes, counts = [], [], {}
     at = lambda line, i: line[i] if i < len(line) else None  # noqa: E731
-    got = _table(book, V.REVIEW_SHEET, V.REVIEW_HEADERS, file, issues)
+    got = find_table(book, V.REVIEW_SHEET, V.REVIEW_HEADERS, issues, file=file)
     if got:
         sheet, grid, head, col = got
         for r in range(head + 1, len(grid)):
@@ -274,7 +263,7 @@ def _read(book: Book, file: str) -> ReviewReturn:
                              "reviewed": _value(at(line, col[V.REVIEWED])), "note": text(at(line, col[V.NOTE])),
                              "unit_cell": cell_name(r, col[V.UNIT]), "cell": cell_name(r, col[V.REVIEWED]),
                              "note_cell": cell_name(r, col[V.NOTE])})
-    got = _table(book, V.VOTES_SHEET, V.VOTE_HEADERS, file, issues)
+    got = find_table(book, V.VOTES_SHEET, V.VOTE_HEADERS, issues, file=file)
     if got:
         sheet, grid, head, col = got
         r = head + 1

@@ -105,6 +105,22 @@ def find_header(rows: list[list], wanted: list[str], search_rows: int = 30) -> t
     return None
 
 
+def find_table(book: Book, name: str, headers: tuple, issues: list, severity: str = ERROR, **where):
+    """(sheet, rows, header row, columns) of the table under `headers` on sheet `name`, or None with the
+    missing sheet or header row added to `issues` (at `where`: unit, file)."""
+    sheet = book.find_sheet(name)
+    if sheet is None:
+        issues.append(Issue("sheet_missing", severity, **where, sheet=name, params={"sheet": name}))
+        return None
+    rows = book.rows(sheet)
+    found = find_header(rows, list(headers))
+    if found is None:
+        issues.append(Issue("header_missing", severity, **where, sheet=sheet, cell="A1",
+                            params={"headers": ", ".join(headers)}))
+        return None
+    return sheet, rows, *found
+
+
 @dataclass(frozen=True)
 class Table:
     """A table read off a sheet: values by column name, indexed by the Excel row number."""

@@ -199,23 +199,7 @@ FAULTS = {
 }
 
 
-# check.py's _At.__call__(self, code, ...) takes the issue code as its first parameter, and the criterion checks also
-# pass the criterion as the keyword `code=` (a message placeholder): Python raises TypeError before any issue is made.
-CODE_KWARG_BUG = pytest.mark.xfail(
-    strict=True, raises=TypeError,
-    reason="BUG: pipeline/check.py _At.__call__(self, code, ...) collides with the code=... message parameter passed by "
-           "_criteria() for criterion_orphan/criterion_group/criterion_kind/step_missing/target_missing/sum_mismatch: "
-           "TypeError 'got multiple values for argument code' instead of an Issue")
-_CODE_KWARG = {"criterion_orphan", "criterion_group", "criterion_kind", "step_missing", "target_missing", "sum_mismatch"}
-
-
-def _fault_params():
-    for fault, (_, _, expected) in FAULTS.items():
-        hit = any(code in _CODE_KWARG for code, *_ in expected)
-        yield pytest.param(fault, id=fault)
-
-
-@pytest.mark.parametrize("fault", list(_fault_params()))
+@pytest.mark.parametrize("fault", list(FAULTS))
 def test_planted_fault_is_reported_at_its_cell(tmp_path, fault):
     mutate, post, expected = FAULTS[fault]
     content = small_content()

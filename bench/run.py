@@ -47,10 +47,15 @@ from pipeline.campaign_book import EXAMPLE, write_campaign
 from pipeline.check import load_checked
 from pipeline.collect import collect, latest
 from pipeline.issues import ERROR
+from pipeline.awards import propose
+from pipeline.proposal import write_proposal
 from pipeline.rank import rank
 from pipeline.read import read_return
-from pipeline.report import write_results, write_validation
+from pipeline.report import YearEnd, write_results, write_validation
+from pipeline.review import load_reviews
+from pipeline.review import write_all as write_reviews
 from pipeline.score import matrix, totals
+from pipeline.votes import ballots_frame, margins, succession, tally, with_votes
 from pipeline.templates import Fill, write_template
 from pipeline.validate import Received, validate
 from pipeline.workflow import Paths, Validation, unit_summary, unranked_units
@@ -372,11 +377,34 @@ def stages(root: Path, meter: Meter, units: int) -> dict:
     with meter.stage("score: totals", len(valid), "units"):
         t = totals(c, values, m)
 
+    # The year end: every bloc head gets a review workbook and sends it back unchanged (read and checked
+    # in full, each score compared with the self score), then votes, awards and the proposal lists.
+    with meter.stage("review: write review workbooks", len(c.blocs), "blocs"):
+        ranked0 = rank(c, t)
+        written = write_reviews(c, p.out / "review", m, ranked0, dt.datetime(2026, 12, 15))
+    (root / "review").mkdir(exist_ok=True)
+    for path in written:
+        shutil.copyfile(path, root / "review" / path.name)
+    with meter.stage("review: read and check completed reviews", len(c.blocs), "blocs"):
+        review_issues, reviewed, ballots = load_reviews(c, root / "review", m)
+    with meter.stage("score with reviews (matrix + totals + votes)", len(valid), "units"):
+        m = matrix(c, values, reviewed)
+        t = with_votes(c, totals(c, values, m), ballots)
+
     with meter.stage("rank", len(t), "units"):
         ranked = rank(c, t)
 
+    with meter.stage("awards: propose", len(ranked), "units"):
+        proposals, held = propose(c, ranked, set(c.registrations))
+        heads, _ = succession(c, ballots)
+        year_end = YearEnd(proposals, held, tally(c, ranked, ballots, []), ballots_frame(c, ballots), heads,
+                           margins(c, ranked, 3))
+
     with meter.stage("report (unranked + write_results)", len(ranked), "units"):
-        results = write_results(p.out / f"results-{c.settings.year}.xlsx", c, ranked, m, unranked_units(c, v), issues)
+        results = write_results(p.out / f"results-{c.settings.year}.xlsx", c, ranked, m, unranked_units(c, v),
+                                issues + review_issues, year_end)
+    with meter.stage("proposal workbook", len(proposals), "proposals"):
+        write_proposal(p.out / f"proposal-{c.settings.year}.xlsx", c, proposals, held)
 
     kinds = ", ".join(f"{k}: {sum(x.kind == k for x in c.leaves)}" for k in KINDS)
     return {"campaign": f"{len(c.units)} units, {len(c.blocs)} blocs, {len(c.leaves)} leaves ({kinds}), {len(c.items)} items",

@@ -139,7 +139,11 @@ def propose(c: Campaign, ranked: pd.DataFrame, registered: set[tuple[str, str]])
     held_rows = [{"bloc": r.bloc, "unit": r.unit, "name": r.name, "award_code": rule.code, "award": rule.award,
                   "reason": why} for rule, r, why in held]
     held_frame = pd.DataFrame(held_rows, columns=HELD).drop_duplicates(["unit", "award_code"])
-    return pd.DataFrame(proposals, columns=PROPOSALS), held_frame.reset_index(drop=True)
+    order = {b.code: n for n, b in enumerate(c.blocs)}
+    frame = pd.DataFrame(proposals, columns=PROPOSALS)
+    frame = frame.sort_values(["bloc", "rank", "unit"], key=lambda s: s.map(order) if s.name == "bloc" else s,
+                              kind="stable")
+    return frame.reset_index(drop=True), held_frame.reset_index(drop=True)
 
 
 def _within_quota(candidates: list, most: int | None) -> tuple[list, list[tuple[object, str]]]:
@@ -154,6 +158,26 @@ def _within_quota(candidates: list, most: int | None) -> tuple[list, list[tuple[
     return chosen, over
 
 
+def _rule_text(c: Campaign, rule: AwardRule) -> list[str]:
+    """What the rule asks, in words, for the proposal's reason."""
+    year, parts = c.settings.year, []
+    if rule.rank_from is not None or rule.rank_to is not None:
+        low, high = rule.rank_from or 1, rule.rank_to
+        parts.append(f"hạng {low}" if low == high else f"hạng {low}-{high}" if high else f"từ hạng {low}")
+    if rule.top_share is not None:
+        parts.append(f"tốp {vn(rule.top_share)}% của khối")
+    if rule.min_grade:
+        parts.append(f"xếp loại từ {rule.min_grade}")
+    if rule.min_score is not None:
+        parts.append(f"từ {vn(rule.min_score)} điểm")
+    if rule.min_vote_share is not None:
+        parts.append(f"trên {vn(rule.min_vote_share)}% phiếu suy tôn")
+    for name, value in rule.conditions:
+        parts.append(f"{value} năm liên tục xếp loại Xuất sắc ({year - int(value) + 1}-{year})" if name == "lien_tuc_xuat_sac"
+                     else f"năm {year - 1} đã được tặng {AWARDS.get(value, value)}")
+    return parts
+
+
 def _proposal(c: Campaign, bloc, rule: AwardRule, r, members: int, quota_note: str, registered: set) -> dict:
     year = c.settings.year
     ranked_in = f"{ORDINAL.get(r.rank, f'xếp thứ {r.rank}')} {bloc.name}"
@@ -164,10 +188,10 @@ def _proposal(c: Campaign, bloc, rule: AwardRule, r, members: int, quota_note: s
         achievement = f"Đã hoàn thành xuất sắc toàn diện nhiệm vụ công tác năm {year}, {ranked_in}"
     else:
         achievement = f"Đã có thành tích xuất sắc trong phong trào thi đua năm {year}, {ranked_in}"
-    votes = "" if pd.isna(r.votes) else f"; {int(r.votes)} phiếu suy tôn ({vn(round(r.vote_share, 1))}%)"
+    votes = "" if pd.isna(r.votes) or not r.votes else f"; {int(r.votes)} phiếu suy tôn ({vn(round(r.vote_share, 1))}%)"
     reason = (f"Hạng {r.rank}/{members} khối {bloc.code}" + (" (đồng hạng)" if r.tied == "x" else "")
-              + f"; {vn(r.total)} điểm, xếp loại {r.grade}{votes}; quy tắc {rule.code} (ưu tiên {rule.priority}"
-              + (f", {quota_note}" if quota_note else "") + ")")
+              + f"; {vn(r.total)} điểm, xếp loại {r.grade}{votes}; quy tắc {rule.code}: "
+              + ", ".join(_rule_text(c, rule) + ([quota_note] if quota_note else [])))
     warning = NOT_REGISTERED if (r.unit, rule.code) not in registered and not rule.must_register else ""
     return {"bloc": bloc.code, "unit": r.unit, "name": r.name, "short_name": r.short_name, "award_code": rule.code,
             "award": rule.award, "issuer": issuer(c, rule), "priority": rule.priority, "rank": int(r.rank),

@@ -169,8 +169,10 @@ def _title(ws, f: _Formats, r: int, widths: tuple[int, ...], lines: list[str], a
     return r + 1
 
 
-def _table(ws, f: _Formats, r: int, headers: tuple[str, ...], widths: tuple[int, ...], body: list) -> int:
-    """Header row (repeated on every printed page) and the body: a str is a bloc's group row, a tuple a unit's row."""
+def _table(ws, f: _Formats, r: int, headers: tuple[str, ...], widths: tuple[int, ...], body: list,
+           name_at: int = 0) -> int:
+    """Header row (repeated on every printed page) and the body: a str is a bloc's group row, a tuple a unit's row
+    (its official name at `name_at`: a unit on two rows counts once in the total)."""
     last = len(headers) - 1
     for i, h in enumerate(headers):
         ws.write_string(r, i, h, f.head)
@@ -194,7 +196,8 @@ def _table(ws, f: _Formats, r: int, headers: tuple[str, ...], widths: tuple[int,
                 ws.write_string(r, i, v, f.note if i == last else f.cell)
             ws.set_row(r, max(_height(*zip(row[:-1], widths[1:-1])), _height((row[-1], widths[-1]), size=11)))
         r += 1
-    _put(ws, r, 0, last, f"Tổng số: {n} đơn vị.", f.total)
+    units = len({row[name_at] for row in body if not isinstance(row, str)})
+    _put(ws, r, 0, last, f"Tổng số: {units} đơn vị.", f.total)
     ws.set_row(r, 24)
     return r + 2
 
@@ -246,7 +249,7 @@ def _held_sheet(ws, f: _Formats, c: Campaign, held: pd.DataFrame) -> None:
                ["DANH SÁCH", f"Đơn vị không đề nghị khen thưởng năm {c.settings.year}"],
                "(Đơn vị đạt thứ hạng xét khen thưởng nhưng không đề nghị, kèm lý do)")
     body = [(_bloc_name(c, h["bloc"]), h["name"], h["award"], h["reason"]) for h in held.to_dict("records")]
-    _table(ws, f, r, HELD_HEADERS, HELD_WIDTHS, body)
+    _table(ws, f, r, HELD_HEADERS, HELD_WIDTHS, body, name_at=1)
 
 
 def write_proposal(path: Path, c: Campaign, proposals: pd.DataFrame, held: pd.DataFrame) -> Path:

@@ -46,7 +46,9 @@ def rank(c: Campaign, totals: pd.DataFrame) -> pd.DataFrame:
             if same:
                 note = "Đồng hạng: bằng điểm và bằng mọi tiêu chí tách; Hội nghị khối xem xét"
             elif level:
-                note = "Bằng điểm; tách theo " + ", ".join(_label(k) for k, _, _ in chain)
+                # the first key of the chain on which the units level on points differ
+                n = next(n for n in range(1, len(chain) + 1) if any(keys[j][n] != keys[i][n] for j in level))
+                note = "Bằng điểm; tách theo " + _label(chain[n - 1][0])
             out.append({**totals.loc[i].to_dict(), "rank": better + 1, "tied": "x" if same else "", "tie_note": note})
     return pd.DataFrame(out).reset_index(drop=True)
 

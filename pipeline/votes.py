@@ -158,7 +158,7 @@ def margins(c: Campaign, ranked: pd.DataFrame, places: int) -> pd.DataFrame:
         for a, b in list(zip(g.itertuples(), g.iloc[1:].itertuples()))[:places]:
             gap = round(float(a.total) - float(b.total), c.settings.rounding)
             note = ("đồng hạng" if a.rank == b.rank else "bằng điểm, tách theo tiêu chí phụ" if gap == 0
-                    else f"chênh {vn(gap)} điểm thì đổi thứ tự")
+                    else f"hơn đơn vị xếp sau {vn(gap)} điểm")
             rows.append({"bloc": bloc, "rank": int(a.rank), "unit": a.unit, "name": a.name, "total": float(a.total),
                          "next_unit": b.unit, "next_total": float(b.total), "margin": gap, "note": note})
     return pd.DataFrame(rows, columns=MARGINS)

@@ -1,15 +1,20 @@
 """Builds the sample campaign folder from content.py: `python sample_data/build.py [ROOT]` (seeded, byte-identical).
 
 Writes ROOT/campaign.xlsx, then ROOT/inbox/: the units' filled returns, made from the templates
-(`pipeline.templates.write_template` with a `Fill`), as they would arrive by email.
+(`pipeline.templates.write_template` with a `Fill`), as they would arrive by email; then ROOT/review/: the
+bloc heads' completed review and vote workbooks (below).
 
-Scores follow content.PROFILES (a unit's strength p): a judged score near p·max rounded down to its step; a
-pass/fail criterion passed with probability p + 0.1; a target's actual result near p·target; a deduction
-criterion's occurrences mostly 0, more often 1-2 for weaker units. The score draws of a unit come from a
-generator seeded by its bloc, profile and the criterion code, so two units of one bloc with the same profile
-enter identical scores (VX01 = VX02; NC01 = NC04 on every criterion they share: I.3 applies to NC01 only, so
-their totals still differ unless the covenant changes). Everything else (explanations, file names, received
-times) comes from the single generator random.Random(2025), units in campaign order.
+Scores follow content.PROFILES (a unit's strength p): a judged score near p·max (×0.93-1.05) rounded to its
+step; a pass/fail criterion passed with probability p + 0.1; a deduction criterion's occurrences mostly 0, more
+often 1-2 for weaker units. Target criteria (chỉ tiêu) are scored against the target T and the bloc's best:
+below T half marks scaled down, at T half marks, the best full marks. A rate with T = 100 % and the count of
+the 10 registered key tasks cannot go past T, so there the best is T and meeting it earns full marks: units
+with p ≥ 0.88 meet them, weaker ones fall short (≈ 0.5·M). The digital-signature rate (T = 95 %) can be
+beaten: actual ≈ (p + 0.04)·100 %, capped at 100. So p ≥ 0.93 gives about 95+ (Xuất sắc), 0.88-0.92 about 85-94
+(Tốt), below that 70-84 (Khá). The score draws of a unit come from a generator seeded by its bloc, profile and
+the criterion code, so two units of one bloc with the same profile enter identical scores (NC01 = NC07,
+VX01 = VX02). Everything else (explanations, file names, received times) comes from the single generator
+random.Random(2025), units in campaign order.
 
 Faulty returns (FAULTS; every other unit sends a clean return):
 - KT04: điểm tiêu chí I.1.c gõ dạng văn bản có dấu phẩy thập phân ("9,5"): đọc được 9.5, kèm cảnh báo.
@@ -22,18 +27,50 @@ Faulty returns (FAULTS; every other unit sends a clean return):
 - DN03: không gửi bản tự chấm.
 - Tệp "Danh sach dai bieu du hoi nghi.xlsx": không phải bản tự chấm (danh sách đại biểu gửi nhầm vào hộp thư).
 
-Re-running replaces every inbox/*.xlsx (the builder owns them); other files in inbox/ are left alone.
+Re-running replaces every inbox/*.xlsx (the builder owns them); other files in inbox/ are left alone; ROOT/out/
+(made from the previous inbox) is removed.
 Every inbox file gets a fixed modification time (its "received" time, local time written as UTC):
 on-time returns between 01/12 and 09/12/2025, office hours.
+
+Completed reviews (write_reviews): `thidua collect` and `thidua review` run on a temporary copy of the campaign
+(REVIEW_MADE, 15/12/2025), then each out/review/<bloc>.xlsx edited with openpyxl as its bloc head would in
+Excel (REVIEWS: a few reviewed scores lowered; BALLOTS: the conference's vote) and saved to
+ROOT/review/<bloc>.xlsx with fixed document and zip times (REVIEWERS). Re-running replaces review/*.xlsx.
+
+The year end this gives (`make rank`), bloc by bloc:
+- NC (8 units; NC05 not ranked): NC04 leads (≈ 98, Xuất sắc, 7/8 votes): the flag. NC07 and NC01 tie on the
+  total and on group I; NC01 declared a discipline deduction (D2) that its bonus (T2) offsets, so the chain
+  (fewer deductions) puts NC07 2nd and NC01 3rd: both the certificate of merit (quota 20 % × 8 = 1,6 → 2).
+  NC02 4th: Giấy khen. The head lowered NC08 I.2.c and NC03 II.1.b, with notes. The conference elected
+  NC01 head and NC02 deputy for 2026.
+- KT (10 units; KT06 not ranked): KT09 scores highest (≈ 99) but is under investigation (Decree 152/2025):
+  held back from the flag and the Giấy khen; the conference gave it 2 votes and KT01 6: the one vote conflict
+  (leader_vote_missed, outvoted). No flag is proposed. KT01 2nd and KT07 3rd: the certificate of merit
+  (KT07 registered only for the flag: a warning). KT03, 4th with bonuses, Xuất sắc in 2024 and 2025: the
+  certificate through two excellent years. KT02 5th: Giấy khen. The head took 0,5 off KT07 IV.4 for its late
+  return, 1 off KT05 I.2.a with a note, and 3 off KT08 I.1.c WITHOUT a note (over the 2-point tolerance: a
+  warning). Head and deputy not elected: the rotation makes KT03 head, KT04 deputy.
+- VX (10 units; VX07 not ranked): VX03 leads (≈ 99, 8/10 votes): the flag. VX06 2nd: the certificate of
+  merit. VX01 and VX02 stay tied 3rd (equal on every key, no votes either), at the quota's boundary (2): both
+  held back from the certificate for the conference, both proposed for Giấy khen, as is VX04 5th. The head
+  lowered VX09 I.1.c by 2,5 (over the tolerance, with a note) and VX05 I.2.c. Elected: VX03 head, VX06 deputy.
+- DN (3 units; DN03 sent nothing): DN01 leads (≈ 97, 3/3 votes) but registered only for the certificate of
+  merit: held back from the flag ("không đăng ký"), proposed for the certificate through two excellent years
+  (2024-2025). DN02 2nd: the certificate of merit, its quota 20 % × 3 = 0,6 rounded up to 1. No adjustment;
+  not elected: DN02 head, DN03 deputy by rotation.
 """
 from __future__ import annotations
 
 import datetime as dt
+import io
 import math
 import os
 import random
+import shutil
 import sys
+import tempfile
 import unicodedata
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,12 +78,16 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import content as C  # noqa: E402
 
+import openpyxl  # noqa: E402
 import xlsxwriter  # noqa: E402
+from openpyxl.writer.excel import ExcelWriter  # noqa: E402
 
 from pipeline.campaign import Campaign, Criterion, Unit  # noqa: E402
 from pipeline.campaign_book import write_campaign  # noqa: E402
 from pipeline.check import load_checked  # noqa: E402
 from pipeline.templates import Fill, computed, write_template  # noqa: E402
+from pipeline.workflow import run_collect, run_review  # noqa: E402
+from schemas import review as V  # noqa: E402
 
 CAMPAIGN = HERE / "quang-tri-2025"
 SEED = 2025
@@ -75,6 +116,10 @@ ITEMS = {
                          "tỉnh công nhận (Quyết định số 2310/QĐ-HĐSK).")},
     "KT09": {"T1": (1, "Hoàn thành giải phóng mặt bằng, bàn giao sớm 2 tháng tuyến đường ven biển đoạn qua "
                        "xã Triệu Phong theo chỉ đạo đột xuất của UBND tỉnh.")},
+    "NC01": {"T2": (1, "Được Bộ trưởng Bộ Công an tặng Cờ thi đua năm 2024 (Quyết định số 1768/QĐ-BCA ngày "
+                       "14/3/2025)."),
+             "D2": (1, "02 cán bộ, chiến sĩ bị xử lý kỷ luật hình thức khiển trách (Quyết định số 85/QĐ-CAT và "
+                       "số 112/QĐ-CAT năm 2025).")},
     "NC02": {"T1": (1, "Huy động lực lượng, phương tiện tham gia cứu hộ, cứu nạn, sơ tán nhân dân trong bão số 5; "
                        "được Chủ tịch UBND tỉnh tặng Bằng khen đột xuất.")},
     "NC06": {"T4": (1, "Đăng cai tổ chức đợt kiểm tra chéo công tác thi đua của Khối Nội chính tháng 11/2025.")},
@@ -91,6 +136,51 @@ ITEMS = {
     "KT10": {"D1": (1, "Bị UBND tỉnh phê bình tại Văn bản số 3902/UBND-KT về tiến độ giải ngân vốn đầu tư công "
                        "6 tháng đầu năm 2025.")},
     "VX10": {"D2": (0.5, "01 viên chức bị xử lý kỷ luật hình thức khiển trách (Quyết định số 88/QĐ-CĐQT).")},
+}
+
+# The completed reviews. `thidua review` is run on 15/12/2025; each bloc head fills in the workbook after the
+# cross-check and the year-end conference and sends it back: bloc -> (last saved by, when).
+REVIEW_MADE = dt.datetime(2025, 12, 15, 8, 0)
+REVIEWERS = {
+    "NC": ("Văn phòng Viện kiểm sát nhân dân tỉnh Quảng Trị", dt.datetime(2025, 12, 18, 16, 45)),
+    "KT": ("Văn phòng Sở Tài chính tỉnh Quảng Trị", dt.datetime(2025, 12, 19, 10, 20)),
+    "VX": ("Văn phòng Sở Y tế tỉnh Quảng Trị", dt.datetime(2025, 12, 18, 9, 30)),
+    "DN": ("Phòng Tổ chức - Hành chính, Công ty TNHH MTV Xổ số kiến thiết Quảng Trị", dt.datetime(2025, 12, 17, 15, 0)),
+}
+# Reviewed scores the bloc head lowered: bloc -> [(unit, criterion, points taken off the self score, note)].
+# Every other reviewed score stays as pre-filled (the self score).
+REVIEWS = {
+    "NC": [
+        ("NC08", "I.2.c", 1.0, "Chưa có minh chứng văn bản của Tỉnh ủy, UBND tỉnh giao 02 nhiệm vụ đột xuất đơn vị "
+                               "kê khai; chấm theo kết quả kiểm tra chéo ngày 16/12/2025."),
+        ("NC03", "II.1.b", 0.5, "Chưa có văn bản đánh giá, xếp loại Chi đoàn cơ quan năm 2025 của Tỉnh đoàn."),
+    ],
+    "KT": [
+        ("KT07", "IV.4", 0.5, "Gửi bản tự chấm điểm chậm so với thời hạn (nhận ngày 12/12/2025, hạn 10/12/2025): "
+                              "trừ 0,5 điểm theo tiêu chí IV.4."),
+        ("KT05", "I.2.a", 1.0, "Đề án phát triển thị trường khoa học và công nghệ trình chậm so với Chương trình công "
+                               "tác năm 2025 của UBND tỉnh (Tờ trình số 215/TTr-SKHCN ngày 28/10/2025)."),
+        ("KT08", "I.1.c", 3.0, ""),  # more than the tolerance and no note: rank shows a warning
+    ],
+    "VX": [
+        ("VX09", "I.1.c", 2.5, "Báo cáo kết quả thực hiện nhiệm vụ chuyên môn chưa kèm minh chứng; tỷ lệ người bệnh "
+                               "chuyển tuyến còn cao so với kế hoạch (Báo cáo số 412/BC-SYT ngày 05/12/2025 của Sở Y "
+                               "tế)."),
+        ("VX05", "I.2.c", 0.75, "01 nhiệm vụ đột xuất kê khai chưa có văn bản giao nhiệm vụ của Tỉnh ủy, UBND tỉnh."),
+    ],
+    "DN": [],
+}
+# The year-end conference's vote as the secretary records it: units present, ballots issued and valid; votes to
+# lead the bloc (suy tôn; members not named got none); next year's head and deputy where the conference
+# elected them (KT and DN did not: the rotation applies).
+BALLOTS = {
+    "NC": {"present": 8, "issued": 8, "valid": 8, "leader": {"NC04": 7, "NC07": 1},
+           "head": {"NC01": 6, "NC07": 2}, "deputy": {"NC02": 5, "NC03": 3}},
+    # The top scorer, KT09, is under investigation: the conference votes for KT01 (the conflict for the council).
+    "KT": {"present": 9, "issued": 9, "valid": 8, "leader": {"KT01": 6, "KT09": 2}},
+    "VX": {"present": 10, "issued": 10, "valid": 10, "leader": {"VX03": 8, "VX06": 2},
+           "head": {"VX03": 7, "VX06": 3}, "deputy": {"VX06": 6, "VX04": 4}},
+    "DN": {"present": 3, "issued": 3, "valid": 3, "leader": {"DN01": 3}},
 }
 
 # Explanations: criterion code -> ("ok" sentences, "low" sentences for a score below the maximum).
@@ -173,8 +263,9 @@ def _nfc(s: str) -> str:
     return unicodedata.normalize("NFC", s)
 
 
-def _floor_step(x: float, step: float) -> float:
-    return round(math.floor(x / step + 1e-9) * step, 4)
+def _round_step(x: float, step: float) -> float:
+    """To the nearest step, halves up."""
+    return round(math.floor(x / step + 0.5 + 1e-9) * step, 4)
 
 
 # --- scores --------------------------------------------------------------------------------------
@@ -188,22 +279,30 @@ def draw_scores(campaign: Campaign, unit: Unit, p: float) -> tuple[dict, dict]:
         r = random.Random(f"{unit.bloc}|{p:.2f}|{k.code}")
         if k.kind == "điểm":
             step = k.step or 0.01
-            scores[k.code] = min(k.max, _floor_step(p * k.max * r.uniform(0.95, 1.07), step))
+            scores[k.code] = min(k.max, _round_step(p * k.max * r.uniform(0.93, 1.05), step))
         elif k.kind == "đạt/không đạt":
             scores[k.code] = k.max if r.random() < p + 0.1 else 0
         elif k.kind == "chỉ tiêu":
-            a = (k.target or 0) * r.uniform(p - 0.1, p + 0.15)
-            if "(%)" in k.text:
-                a = min(100.0, round(a, 1))
-            else:
-                a = float(round(a))  # a count of tasks is a whole number
-            actuals[k.code] = a
+            actuals[k.code] = _actual(k, p, r)
         elif k.kind == "trừ điểm":
             n = 0
             if r.random() < (1 - p) * 2.5:
                 n = 2 if r.random() < 0.3 else 1
             actuals[k.code] = n
     return scores, actuals
+
+
+def _actual(k: Criterion, p: float, r: random.Random) -> float:
+    """A target's actual result. A rate can reach 100 % and a count of registered tasks its target, no more:
+    there the bloc's best is the target and meeting it earns full marks; falling short, even by a little,
+    earns 0.5·M·A/T. Strong and middle units meet them, weak ones fall short. A target below 100 % (the
+    digital signature rate, 95 %) can be exceeded: the strongest units beat it and share the top marks."""
+    t = k.target or 0.0
+    if "(%)" in k.text:
+        if t >= 100:
+            return min(100.0, round(100 * (p + 0.13 + r.uniform(-0.03, 0.03)), 1))
+        return min(100.0, round(100 * (p + 0.04 + r.uniform(-0.02, 0.02)), 1))
+    return float(min(t, round(t * (1 + 2.5 * (p - 0.9) + r.uniform(-0.05, 0.05)))))
 
 
 def draw_explanations(rng: random.Random, campaign: Campaign, unit: Unit, scores: dict, actuals: dict) -> dict:
@@ -401,14 +500,110 @@ def campaign_content() -> dict[str, list[dict]]:
     }
 
 
+# --- completed reviews ---------------------------------------------------------------------------
+
+def write_reviews(root: Path) -> list[Path]:
+    """The bloc heads' completed reviews, made as an officer makes them: `thidua review` run on a copy of the
+    campaign (the real pipeline, so the self scores shown are the ones `rank` computes), then each
+    out/review/<bloc>.xlsx edited as the bloc head does in Excel (REVIEWS, BALLOTS) and saved to ROOT/review/."""
+    root = Path(root)
+    folder = root / "review"
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.xlsx"):  # the builder owns review/*.xlsx
+        old.unlink()
+    paths = []
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp) / root.name
+        work.mkdir()
+        shutil.copy2(root / "campaign.xlsx", work / "campaign.xlsx")
+        shutil.copytree(root / "inbox", work / "inbox")
+        run_collect(work)
+        made, _ = run_review(work, REVIEW_MADE)
+        for path in made:
+            bloc = path.stem
+            wb = openpyxl.load_workbook(path)
+            _review_scores(wb, REVIEWS.get(bloc, []))
+            ballot = BALLOTS.get(bloc)
+            if ballot:
+                _review_ballot(wb, ballot)
+            wb.properties.lastModifiedBy = _nfc(REVIEWERS[bloc][0])
+            paths.append(_save_fixed(wb, folder / path.name, REVIEW_MADE, REVIEWERS[bloc][1]))
+    return paths
+
+
+def _header(ws, *names: str) -> tuple[int, dict[str, int]]:
+    """(row, {header text: column}) of the first row holding every one of `names`."""
+    for row in ws.iter_rows():
+        found = {_nfc(str(c.value)).strip(): c.column for c in row if isinstance(c.value, str)}
+        if all(n in found for n in names):
+            return row[0].row, found
+    raise LookupError(f"{ws.title}: no header row with {names}")
+
+
+def _review_scores(wb, edits: list[tuple[str, str, float, str]]) -> None:
+    """Lower the reviewed score of (unit, criterion) by the given points, with the bloc head's note."""
+    ws = wb[V.REVIEW_SHEET]
+    head, col = _header(ws, V.UNIT, V.CODE, V.SELF, V.REVIEWED, V.NOTE)
+    rows = {(ws.cell(r, col[V.UNIT]).value, ws.cell(r, col[V.CODE]).value): r for r in range(head + 1, ws.max_row + 1)}
+    for unit, code, lower, note in edits:
+        r = rows[(unit, code)]
+        self_score = float(ws.cell(r, col[V.SELF]).value)
+        reviewed = round(self_score - lower, 4)
+        assert 0 <= reviewed < self_score, (unit, code, self_score, lower)
+        ws.cell(r, col[V.REVIEWED]).value = reviewed
+        if note:
+            ws.cell(r, col[V.NOTE]).value = _nfc(note)
+
+
+def _review_ballot(wb, ballot: dict) -> None:
+    """The secretary's tally: leader votes for every member (0 where none), head and deputy votes where the
+    conference elected them (else left blank: rotation), and units present, ballots issued and valid."""
+    ws = wb[V.VOTES_SHEET]
+    head, col = _header(ws, V.UNIT, V.LEADER, V.HEAD, V.DEPUTY)
+    r = head + 1
+    while ws.cell(r, col[V.UNIT]).value:
+        unit = ws.cell(r, col[V.UNIT]).value
+        ws.cell(r, col[V.LEADER]).value = ballot["leader"].get(unit, 0)
+        for kind, h in (("head", V.HEAD), ("deputy", V.DEPUTY)):
+            if ballot.get(kind):
+                ws.cell(r, col[h]).value = ballot[kind].get(unit, 0)
+        r += 1
+    kv, kcol = _header(ws, V.KEY, V.VALUE)
+    for rr in range(kv + 1, kv + 1 + len(V.COUNT_KEYS)):
+        key = {label: k for k, label in V.COUNT_KEYS.items()}[ws.cell(rr, kcol[V.KEY]).value]
+        ws.cell(rr, kcol[V.VALUE]).value = ballot[key]
+
+
+def _save_fixed(wb, path: Path, created: dt.datetime, modified: dt.datetime) -> Path:
+    """Save with openpyxl, byte-identical on every run: fixed document times (openpyxl's save_workbook would
+    stamp the current time) and fixed zip entry times."""
+    wb.properties.created, wb.properties.modified = created, modified
+    buf = io.BytesIO()
+    ExcelWriter(wb, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED)).save()
+    stamp = modified.timetuple()[:6]
+    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in src.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=stamp)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.create_system = 0
+            entry.external_attr = 0o600 << 16
+            out.writestr(entry, src.read(info.filename))
+    return path
+
+
 def main(root: Path = CAMPAIGN) -> list[Path]:
     root = Path(root)
+    # out/ was made from the previous inbox: collect keeps every file it ever received, so the old returns
+    # (other names, other received times) would count beside the new ones. It is rebuildable: start afresh.
+    shutil.rmtree(root / "out", ignore_errors=True)
     write_campaign(root / "campaign.xlsx", campaign_content())
     print(f"wrote {root / 'campaign.xlsx'}")
     campaign = load_checked(root / "campaign.xlsx")
     paths = write_inbox(root, campaign)
     print(f"wrote {len(paths)} files in {root / 'inbox'}")
-    return [root / "campaign.xlsx", *paths]
+    reviews = write_reviews(root)
+    print(f"wrote {len(reviews)} completed reviews in {root / 'review'}")
+    return [root / "campaign.xlsx", *paths, *reviews]
 
 
 if __name__ == "__main__":

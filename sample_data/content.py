@@ -231,6 +231,9 @@ AWARD_RULES = [
 # ---------------------------------------------------------------------------
 # 7. History: (unit code, year, kind, value, revoked)
 # kind: "xếp loại" (value = grade) or "khen thưởng" (value = award name)
+# Two excellent years in a row (2024 here, 2025 in the returns) earn the certificate of merit (rule
+# lien_tuc_xuat_sac=2) outside the ranks it is given for: KT03, 4th of its bloc, and DN01, first of its bloc
+# but not registered for the flag. VX06's certificate of 2024 was revoked (false declaration).
 # ---------------------------------------------------------------------------
 HISTORY = [
     # 2023
@@ -239,99 +242,117 @@ HISTORY = [
     ("NC01", 2023, "xếp loại", "Tốt", ""),
     ("KT01", 2023, "xếp loại", "Xuất sắc", ""),
     ("KT01", 2023, "khen thưởng", "Cờ thi đua của UBND tỉnh", ""),
+    ("KT03", 2023, "xếp loại", "Tốt", ""),
     ("KT06", 2023, "khen thưởng", "Giấy khen", ""),
     ("VX02", 2023, "xếp loại", "Xuất sắc", ""),
     ("VX02", 2023, "khen thưởng", "Cờ thi đua của UBND tỉnh", ""),
     ("VX05", 2023, "xếp loại", "Khá", ""),
     ("DN01", 2023, "xếp loại", "Tốt", ""),
+    ("DN02", 2023, "xếp loại", "Xuất sắc", ""),
+    ("DN02", 2023, "khen thưởng", "Cờ thi đua của UBND tỉnh", ""),
     # 2024
     ("NC04", 2024, "xếp loại", "Xuất sắc", ""),
     ("NC01", 2024, "xếp loại", "Xuất sắc", ""),
     ("NC01", 2024, "khen thưởng", "Cờ thi đua của UBND tỉnh", ""),
     ("NC05", 2024, "khen thưởng", "Bằng khen của Chủ tịch UBND tỉnh", ""),
+    ("NC07", 2024, "xếp loại", "Tốt", ""),
     ("KT01", 2024, "xếp loại", "Xuất sắc", ""),
+    ("KT01", 2024, "khen thưởng", "Bằng khen của Chủ tịch UBND tỉnh", ""),
     ("KT03", 2024, "xếp loại", "Xuất sắc", ""),
     ("KT03", 2024, "khen thưởng", "Cờ thi đua của UBND tỉnh", ""),
     ("KT02", 2024, "xếp loại", "Tốt", ""),
+    ("KT09", 2024, "xếp loại", "Tốt", ""),
     ("VX01", 2024, "xếp loại", "Xuất sắc", ""),
     ("VX01", 2024, "khen thưởng", "Cờ thi đua của UBND tỉnh", ""),
     ("VX02", 2024, "xếp loại", "Xuất sắc", ""),
+    ("VX03", 2024, "xếp loại", "Tốt", ""),
+    ("VX03", 2024, "khen thưởng", "Giấy khen", ""),
     ("VX06", 2024, "khen thưởng", "Bằng khen của Chủ tịch UBND tỉnh", "x"),
     ("VX10", 2024, "xếp loại", "Hoàn thành", ""),
     ("DN01", 2024, "xếp loại", "Xuất sắc", ""),
     ("DN01", 2024, "khen thưởng", "Cờ thi đua của UBND tỉnh", ""),
+    ("DN02", 2024, "xếp loại", "Tốt", ""),
 ]
 
 # ---------------------------------------------------------------------------
 # 8. Registrations at the start of the year: unit code -> award codes
+# As in the seeds, every unit registers for the provincial flag, most also for the chairman's certificate of
+# merit, the smaller ones for the lower certificate. Two exceptions the results show:
+# - DN01 (flag 2024) registered for the certificate of merit only: first of its bloc in 2025, it is held back
+#   from the flag ("không đăng ký") and proposed for the certificate through two excellent years;
+# - KT07 (Thuế tỉnh, a central agency rewarded by its ministry) registered for the flag only: ranked 3rd, it is
+#   proposed for the certificate of merit with the warning "chưa đăng ký".
 # ---------------------------------------------------------------------------
 REGISTRATIONS = {
-    "NC01": ["CO_TINH"],
-    "NC02": ["CO_TINH"],
-    "NC03": ["CO_TINH"],
-    "NC04": ["CO_TINH"],
-    "NC05": ["CO_TINH"],
-    "NC06": ["CO_TINH"],
-    "NC07": ["CO_TINH"],
-    "NC08": ["CO_TINH"],
-    "KT01": ["CO_TINH"],
-    "KT02": ["CO_TINH"],
-    "KT03": ["CO_TINH"],
-    "KT04": ["CO_TINH"],
-    "KT05": ["CO_TINH"],
-    "KT06": ["BK_TINH"],
+    "NC01": ["CO_TINH", "BK_TINH"],
+    "NC02": ["CO_TINH", "BK_TINH", "GIAY_KHEN"],
+    "NC03": ["CO_TINH", "GIAY_KHEN"],
+    "NC04": ["CO_TINH", "BK_TINH"],
+    "NC05": ["CO_TINH", "BK_TINH"],
+    "NC06": ["CO_TINH", "GIAY_KHEN"],
+    "NC07": ["CO_TINH", "BK_TINH"],
+    "NC08": ["CO_TINH", "GIAY_KHEN"],
+    "KT01": ["CO_TINH", "BK_TINH"],
+    "KT02": ["CO_TINH", "BK_TINH", "GIAY_KHEN"],
+    "KT03": ["CO_TINH", "BK_TINH"],
+    "KT04": ["CO_TINH", "GIAY_KHEN"],
+    "KT05": ["CO_TINH", "BK_TINH", "GIAY_KHEN"],
+    "KT06": ["CO_TINH", "BK_TINH"],
     "KT07": ["CO_TINH"],
-    "KT08": ["BK_TINH"],
-    "KT09": ["CO_TINH"],
-    "KT10": [],
-    "VX01": ["CO_TINH"],
-    "VX02": ["CO_TINH"],
-    "VX03": ["CO_TINH"],
-    "VX04": ["CO_TINH"],
-    "VX05": ["BK_TINH"],
-    "VX06": ["CO_TINH"],
-    "VX07": ["CO_TINH"],
-    "VX08": ["CO_TINH"],
-    "VX09": ["CO_TINH"],
-    "VX10": [],
-    "DN01": ["CO_TINH"],
-    "DN02": ["CO_TINH"],
-    "DN03": ["BK_TINH"],
+    "KT08": ["CO_TINH", "GIAY_KHEN"],
+    "KT09": ["CO_TINH", "BK_TINH"],
+    "KT10": ["CO_TINH", "GIAY_KHEN"],
+    "VX01": ["CO_TINH", "BK_TINH", "GIAY_KHEN"],
+    "VX02": ["CO_TINH", "BK_TINH", "GIAY_KHEN"],
+    "VX03": ["CO_TINH", "BK_TINH"],
+    "VX04": ["CO_TINH", "BK_TINH", "GIAY_KHEN"],
+    "VX05": ["CO_TINH", "GIAY_KHEN"],
+    "VX06": ["CO_TINH", "BK_TINH"],
+    "VX07": ["CO_TINH", "GIAY_KHEN"],
+    "VX08": ["CO_TINH", "BK_TINH"],
+    "VX09": ["CO_TINH", "GIAY_KHEN"],
+    "VX10": ["CO_TINH", "GIAY_KHEN"],
+    "DN01": ["BK_TINH"],
+    "DN02": ["CO_TINH", "BK_TINH"],
+    "DN03": ["CO_TINH", "GIAY_KHEN"],
 }
 
 # ---------------------------------------------------------------------------
-# 9. Strength profiles used to generate self scores (0.80 .. 0.99)
+# 9. Strength profiles used to generate self scores (0.80 .. 0.99; see build.py):
+# about 0.93 and up gives 95+ (Xuất sắc), 0.88-0.92 85-94 (Tốt), lower 70-84 (Khá).
+# Equal profiles in a bloc give equal scores: NC01 = NC07 (their bonus and deduction items then
+# cancel out: a tie the chain breaks), VX01 = VX02 (a tie left to the conference).
 # ---------------------------------------------------------------------------
 PROFILES = {
-    "NC01": 0.95,
-    "NC02": 0.91,
+    "NC01": 0.94,
+    "NC02": 0.90,
     "NC03": 0.89,
-    "NC04": 0.90,
+    "NC04": 0.95,
     "NC05": 0.92,
     "NC06": 0.86,
-    "NC07": 0.95,
+    "NC07": 0.94,
     "NC08": 0.83,
-    "KT01": 0.97,
-    "KT02": 0.90,
-    "KT03": 0.94,
+    "KT01": 0.95,
+    "KT02": 0.91,
+    "KT03": 0.90,
     "KT04": 0.87,
     "KT05": 0.88,
-    "KT06": 0.91,
-    "KT07": 0.92,
+    "KT06": 0.92,
+    "KT07": 0.93,
     "KT08": 0.85,
-    "KT09": 0.98,
-    "KT10": 0.81,
-    "VX01": 0.93,
-    "VX02": 0.93,
-    "VX03": 0.91,
+    "KT09": 0.96,
+    "KT10": 0.82,
+    "VX01": 0.91,
+    "VX02": 0.91,
+    "VX03": 0.94,
     "VX04": 0.90,
     "VX05": 0.87,
-    "VX06": 0.89,
+    "VX06": 0.93,
     "VX07": 0.86,
-    "VX08": 0.88,
+    "VX08": 0.89,
     "VX09": 0.84,
-    "VX10": 0.80,
-    "DN01": 0.92,
-    "DN02": 0.88,
+    "VX10": 0.81,
+    "DN01": 0.95,
+    "DN02": 0.90,
     "DN03": 0.84,
 }

@@ -18,7 +18,7 @@ from .workbook import vn
 
 PROPOSALS = ["bloc", "unit", "name", "short_name", "award_code", "award", "issuer", "priority", "rank", "total",
              "grade", "votes", "vote_share", "achievement", "reason", "warning"]
-HELD = ["bloc", "unit", "name", "award_code", "award", "reason"]
+HELD = ["bloc", "unit", "name", "award_code", "award", "reason", "instead"]
 ORDINAL = {1: "dẫn đầu", 2: "đứng thứ Nhì", 3: "đứng thứ Ba"}
 NOT_REGISTERED = "Đơn vị chưa đăng ký danh hiệu này đầu năm"
 
@@ -136,8 +136,9 @@ def propose(c: Campaign, ranked: pd.DataFrame, registered: set[tuple[str, str]])
                 proposals.append(_proposal(c, bloc, rule, r, members, note, registered))
         # Held back from an award only matters when the unit did not get one as high elsewhere.
         held += [(rule, r, why) for rule, r, why in bloc_held if awarded.get(r.unit, math.inf) > rule.priority]
+    got = {p["unit"]: p["award"] for p in proposals}
     held_rows = [{"bloc": r.bloc, "unit": r.unit, "name": r.name, "award_code": rule.code, "award": rule.award,
-                  "reason": why} for rule, r, why in held]
+                  "reason": why, "instead": got.get(r.unit, "")} for rule, r, why in held]
     held_frame = pd.DataFrame(held_rows, columns=HELD).drop_duplicates(["unit", "award_code"])
     order = {b.code: n for n, b in enumerate(c.blocs)}
     frame = pd.DataFrame(proposals, columns=PROPOSALS)

@@ -23,7 +23,8 @@ RANKING = {  # column -> stable header (SPEC.md)
 }
 PROPOSED = {"bloc": "Mã khối", "unit": "Mã đơn vị", "name": "Tên đơn vị", "award": "Hình thức khen thưởng",
             "issuer": "Cấp khen", "reason": "Lý do", "achievement": "Thành tích", "warning": "Cảnh báo"}
-HELD = {"bloc": "Mã khối", "unit": "Mã đơn vị", "name": "Tên đơn vị", "award": "Hình thức khen thưởng", "reason": "Lý do"}
+HELD = {"bloc": "Mã khối", "unit": "Mã đơn vị", "name": "Tên đơn vị", "award": "Hình thức khen thưởng", "reason": "Lý do",
+        "instead": "Được đề nghị hình thức khác"}
 TALLY = {"bloc": "Mã khối", "unit": "Mã đơn vị", "name": "Tên đơn vị", "rank": "Thứ hạng", "total": "Tổng điểm",
          "votes": "Phiếu suy tôn", "vote_share": "Tỷ lệ phiếu (%)", "head_votes": "Phiếu Trưởng khối",
          "deputy_votes": "Phiếu Phó khối", "note": "Ghi chú"}
@@ -50,7 +51,7 @@ class YearEnd:
 UNRANKED = {"bloc": "Mã khối", "unit": "Mã đơn vị", "name": "Tên đơn vị", "reason": "Lý do không xếp hạng"}
 PROVENANCE = {"unit": "Mã đơn vị", "code": "Mã", "value": "Giá trị", "file": "Tệp", "sheet": "Trang tính",
               "cell": "Ô", "sha256": "SHA-256", "review_note": "Ghi chú thẩm định"}
-WIDTHS = {"review_note": 50, "name": 44, "tie_note": 48, "reason": 70, "achievement": 60, "warning": 30, "award": 30, "issuer": 22,
+WIDTHS = {"instead": 30, "review_note": 50, "name": 44, "tie_note": 48, "reason": 70, "achievement": 60, "warning": 30, "award": 30, "issuer": 22,
           "note": 50, "how": 60, "head_name": 40, "deputy_name": 40, "proposal": 30, "status": 24, "message": 70, "message_en": 60, "file": 34, "sheet": 18,
           "sha256": 30, "grade": 14}
 

@@ -71,7 +71,9 @@ def tally(c: Campaign, ranked: pd.DataFrame, ballots: dict[str, Ballot], issues:
                          "deputy_votes": b.deputy.get(u.code, 0),
                          "note": "; ".join(notes.get(u.code, []) or ([] if b.ok else ["Kết quả bỏ phiếu chưa hợp lệ (xem trang Lỗi)"]))})
     frame = pd.DataFrame(rows, columns=TALLY)
-    return frame.sort_values(["bloc", "votes"], ascending=[True, False], kind="stable") if len(frame) else frame
+    order = {b.code: n for n, b in enumerate(c.blocs)}
+    return frame.assign(_bloc=frame["bloc"].map(order)).sort_values(
+        ["_bloc", "votes"], ascending=[True, False], kind="stable").drop(columns="_bloc").reset_index(drop=True)
 
 
 BALLOTS = ["bloc", "present", "issued", "valid", "members", "quorum", "status"]

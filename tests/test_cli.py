@@ -22,7 +22,8 @@ MENTIONS = {
     "collect": ["inbox/", "out/submissions/"],
     "status": ["out/submissions/"],
     "validate": ["out/submissions/", "out/validation.xlsx"],
-    "rank": ["out/results-<year>.xlsx"],
+    "rank": ["out/results-<year>.xlsx", "out/proposal-<year>.xlsx", "CAMPAIGN/review/"],
+    "review": ["out/review/<bloc>.xlsx", "CAMPAIGN/review/"],
 }
 EPOCH = 1763627400  # 2025-11-20 08:30:00 UTC
 
@@ -227,3 +228,51 @@ def test_templates_without_campaign_xlsx_is_a_usage_error(tmp_path):
     result = run("templates", tmp_path)
     assert result.exit_code == 2
     assert_clean(result)
+
+
+# --- review and rank on the sample: the year end ----------------------------------------------
+
+@pytest.fixture
+def sample_copy(tmp_path):
+    import shutil
+
+    from conftest import SAMPLE
+
+    folder = tmp_path / "qt"
+    shutil.copytree(SAMPLE, folder, ignore=shutil.ignore_patterns("out"))
+    assert run("collect", folder).exit_code == 0
+    return folder
+
+
+def test_review_writes_one_workbook_per_bloc_and_never_touches_review(sample_copy):
+    before = {p.name: p.read_bytes() for p in (sample_copy / "review").iterdir()}
+    result = run("review", sample_copy)
+    assert result.exit_code == 0, result.output
+    assert_clean(result)
+    written = sorted(p.name for p in (sample_copy / "out" / "review").iterdir())
+    assert written == ["DN.xlsx", "KT.xlsx", "NC.xlsx", "VX.xlsx"]
+    assert {p.name: p.read_bytes() for p in (sample_copy / "review").iterdir()} == before
+    assert "review" in result.output
+
+
+def test_rank_prints_proposals_held_back_units_and_next_heads(sample_copy):
+    result = run("rank", sample_copy)
+    assert result.exit_code == 0, result.output
+    assert_clean(result)
+    assert "Đề nghị  NC   NC04" in result.output and "Cờ thi đua của UBND tỉnh" in result.output
+    assert "Không đề nghị KT09" in result.output and "đang bị điều tra" in result.output
+    assert "Khối NC năm 2026: Trưởng khối NC01, Phó khối NC02" in result.output
+    assert (sample_copy / "out" / "proposal-2025.xlsx").is_file()
+    first = {n: (sample_copy / "out" / n).read_bytes() for n in ("results-2025.xlsx", "proposal-2025.xlsx")}
+    assert run("rank", sample_copy).exit_code == 0
+    assert {n: (sample_copy / "out" / n).read_bytes() for n in first} == first  # deterministic
+
+
+def test_a_damaged_review_is_an_issue_not_a_traceback(sample_copy):
+    (sample_copy / "review" / "NC.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
+    result = run("rank", sample_copy)
+    assert result.exit_code == 0, result.output
+    assert_clean(result)
+    assert "NC.xlsx" in result.output and "unreadable" in result.output
+    # Without NC's review and ballot: its head and deputy come from the rotation rule (deputy NC07 becomes head).
+    assert "Khối NC năm 2026: Trưởng khối NC07" in result.output

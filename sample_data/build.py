@@ -27,7 +27,12 @@ Faulty returns (FAULTS; every other unit sends a clean return):
 - DN03: không gửi bản tự chấm.
 - Tệp "Danh sach dai bieu du hoi nghi.xlsx": không phải bản tự chấm (danh sách đại biểu gửi nhầm vào hộp thư).
 
-Re-running replaces every inbox/*.xlsx (the builder owns them); other files in inbox/ are left alone; ROOT/out/
+Registration forms (registration_forms): bloc VX's units registered with the start-of-year form; the returned
+forms sit in inbox/dang-ky/ (received January 2025) and are collected with the returns. VX05 typed "có" instead of
+x (read as registered, with a warning). The other blocs' registrations are typed on campaign.xlsx's `Đăng ký`.
+
+Re-running replaces every inbox/*.xlsx and inbox/dang-ky/*.xlsx (the builder owns them); other files in inbox/
+are left alone; ROOT/out/
 (made from the previous inbox) is removed.
 Every inbox file gets a fixed modification time (its "received" time, local time written as UTC):
 on-time returns between 01/12 and 09/12/2025, office hours.
@@ -85,6 +90,7 @@ from openpyxl.writer.excel import ExcelWriter  # noqa: E402
 from pipeline.campaign import Campaign, Criterion, Unit  # noqa: E402
 from pipeline.campaign_book import write_campaign  # noqa: E402
 from pipeline.check import load_checked  # noqa: E402
+from pipeline.registration import write_registration  # noqa: E402
 from pipeline.templates import Fill, computed, write_template  # noqa: E402
 from pipeline.workflow import run_collect, run_review  # noqa: E402
 from schemas import review as V  # noqa: E402
@@ -458,16 +464,47 @@ def _stamp(path: Path, when: dt.datetime) -> None:
     os.utime(path, (t, t))
 
 
+# Bloc VX registered with the start-of-year form (`thidua templates --registration`); the officer saved the
+# returned forms under inbox/dang-ky/. Every other unit's registration is typed on campaign.xlsx's `Đăng ký`.
+FORM_BLOC = "VX"
+FORMS = "dang-ky"
+KEY_TASKS = [
+    ("Hoàn thành 100% chỉ tiêu, nhiệm vụ UBND tỉnh giao năm 2025", "100% chỉ tiêu"),
+    ("Tham mưu sắp xếp tổ chức bộ máy theo mô hình chính quyền địa phương hai cấp", "Đúng tiến độ của tỉnh"),
+    ("Giải quyết thủ tục hành chính đúng hạn trên Hệ thống thông tin giải quyết TTHC tỉnh", "Trên 98% đúng hạn"),
+    ("Triển khai Đề án 06, chuyển đổi số trong hoạt động của cơ quan", "100% văn bản ký số"),
+    ("Thực hành tiết kiệm, chống lãng phí; phòng, chống tham nhũng, tiêu cực", "Không để xảy ra vi phạm"),
+]
+
+
+def registration_forms(campaign: Campaign) -> list[tuple[str, Unit, dict, dt.datetime]]:
+    """(file under inbox/, unit, fill, received) of the registration forms bloc VX sent in January 2025.
+    VX05 typed "có" instead of x: read as registered, with a warning."""
+    forms = []
+    for n, unit in enumerate(campaign.members(FORM_BLOC)):
+        marks = {a: ("có" if unit.code == "VX05" else "x") for a in C.REGISTRATIONS.get(unit.code, [])}
+        fill = {"awards": marks, "tasks": KEY_TASKS[: 3 + n % 3]}
+        forms.append((f"{FORMS}/Dang ky thi dua 2025 - {unit.code}.xlsx", unit, fill,
+                      dt.datetime(2025, 1, 6 + n % 5, 8 + n % 7, 15)))
+    return forms
+
+
 def write_inbox(root: Path, campaign: Campaign) -> list[Path]:
     inbox = Path(root) / "inbox"
-    inbox.mkdir(parents=True, exist_ok=True)
+    (inbox / FORMS).mkdir(parents=True, exist_ok=True)
     returns = plan(campaign)
-    for old in inbox.glob("*.xlsx"):  # the builder owns inbox/*.xlsx; other files dropped there (.eml, .ods...) stay
+    forms = registration_forms(campaign)
+    # the builder owns inbox/*.xlsx and inbox/dang-ky/*.xlsx; other files dropped there (.eml, .ods...) stay
+    for old in [*inbox.glob("*.xlsx"), *(inbox / FORMS).glob("*.xlsx")]:
         old.unlink()
     paths = []
     for r in returns:
         path = write_template(inbox / r.name, campaign, r.unit, GENERATED_AT, fill=r.fill)
         _stamp(path, r.received)
+        paths.append(path)
+    for name, unit, fill, received in forms:
+        path = write_registration(inbox / name, campaign, unit, dt.datetime(2025, 1, 2, 8, 0), fill)
+        _stamp(path, received)
         paths.append(path)
     path = inbox / NOT_A_RETURN
     write_attendees(path)
@@ -479,6 +516,8 @@ def write_inbox(root: Path, campaign: Campaign) -> list[Path]:
         for r in sorted(returns, key=lambda r: r.name):
             f.write(f"{r.name},{r.received.isoformat()}\n")
         f.write(f"{NOT_A_RETURN},2025-12-03T14:12:00\n")
+        for name, _, _, received in forms:
+            f.write(f"{name},{received.isoformat()}\n")
     return paths
 
 
@@ -496,7 +535,8 @@ def campaign_content() -> dict[str, list[dict]]:
         "Thưởng - Trừ": [dict(zip(("code", "kind", "text", "points", "cap"), i)) for i in C.BONUS_DEDUCTIONS],
         "Khen thưởng": rules,
         "Lịch sử": [dict(zip(("unit", "year", "kind", "value", "revoked"), h)) for h in C.HISTORY],
-        "Đăng ký": [{"unit": u, "award": a} for u, awards in C.REGISTRATIONS.items() for a in awards],
+        "Đăng ký": [{"unit": u, "award": a} for u, awards in C.REGISTRATIONS.items() for a in awards
+                    if u not in {x[0] for x in C.UNITS if x[3] == FORM_BLOC}],
     }
 
 

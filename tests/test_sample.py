@@ -56,8 +56,9 @@ def test_campaign_is_byte_identical(rebuilt):
     assert (rebuilt / "campaign.xlsx").read_bytes() == (SAMPLE / "campaign.xlsx").read_bytes()
 
 
-def test_inbox_is_byte_identical(rebuilt):
-    made, committed = _xlsx(rebuilt / "inbox"), _xlsx(SAMPLE / "inbox")
+@pytest.mark.parametrize("folder", ["inbox", f"inbox/{build.FORMS}"])
+def test_inbox_is_byte_identical(rebuilt, folder):
+    made, committed = _xlsx(rebuilt / folder), _xlsx(SAMPLE / folder)
     assert made, "the builder wrote no returns"
     assert set(made) == set(committed)
     for name, path in made.items():
@@ -73,7 +74,8 @@ def test_reviews_are_byte_identical(rebuilt):
 
 def test_rebuilding_is_idempotent(rebuilt):
     def files():
-        return {f"{d}/{n}": p.read_bytes() for d in ("inbox", "review") for n, p in _xlsx(rebuilt / d).items()}
+        return {f"{d}/{n}": p.read_bytes() for d in ("inbox", f"inbox/{build.FORMS}", "review")
+                for n, p in _xlsx(rebuilt / d).items()}
     before = files()
     build.main(rebuilt)
     assert files() == before
@@ -233,3 +235,15 @@ def test_next_heads_elected_in_two_blocs_rotated_in_two(year_end):
     # NC and VX as voted (build.BALLOTS); KT and DN did not vote: this year's deputy moves up, the next in the list
     assert heads == {"NC": ("NC01", "NC02"), "VX": ("VX03", "VX06"), "KT": ("KT03", "KT04"), "DN": ("DN02", "DN03")}
     assert not build.BALLOTS["KT"].get("head") and not build.BALLOTS["DN"].get("head")
+
+
+def test_bloc_vx_registered_with_the_forms_in_the_inbox(year_end):
+    """VX's registrations are on no campaign sheet: the flag VX03 gets requires the one its form carries."""
+    root, v, _, ye = year_end
+    campaign = load_checked(root / "campaign.xlsx")
+    assert not {u for u, _ in campaign.registrations if campaign.unit(u).bloc == "VX"}
+    forms = [r for r in v.receipts if r.form == "registration"]
+    assert sorted(r.unit for r in forms) == sorted(u.code for u in campaign.members("VX"))
+    assert _proposed(ye)["VX03"][0] == "CO_TINH"
+    marks = [i for i in v.issues if i.code == "registration_mark"]
+    assert {i.unit for i in marks} == {"VX05"} and all(i.sheet == "Đăng ký danh hiệu" and i.cell for i in marks)

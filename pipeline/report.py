@@ -138,7 +138,7 @@ def write_results(path: Path, c: Campaign, ranked: pd.DataFrame, m: pd.DataFrame
         award = dict(zip(year_end.proposals["unit"], year_end.proposals["award"]))
         ranked = ranked.assign(proposal=ranked["unit"].map(award).fillna(""))
     columns = {k: v for k, v in RANKING.items() if k in ranked.columns}
-    book.table("Xếp hạng", ranked, columns, table_name="XepHang")
+    _reviewed_differs(book, book.table("Xếp hạng", ranked, columns, table_name="XepHang"), columns, 0, len(ranked))
     _summary(book, summary, c, ranked, unranked, year_end)
     if year_end is not None:
         _year_end(book, c, year_end)
@@ -149,6 +149,7 @@ def write_results(path: Path, c: Campaign, ranked: pd.DataFrame, m: pd.DataFrame
         rows = ranked_by_bloc.get(bloc.code, ranked.iloc[0:0])
         ws = book.table(f"Khối {bloc.code}", rows, columns, title=f"{bloc.name}: xếp hạng năm {c.settings.year}",
                         table_name=f"Khoi_{bloc.code}")
+        _reviewed_differs(book, ws, columns, 2, len(rows))
         if len(rows):
             _chart(book, ws, f"Khối {bloc.code}", len(rows), list(columns).index("name"), list(columns).index("total"))
         _matrix(book, c, bloc.code, matrix_by_bloc.get(bloc.code, m.iloc[0:0]))
@@ -160,6 +161,17 @@ def write_results(path: Path, c: Campaign, ranked: pd.DataFrame, m: pd.DataFrame
     book.table("Nguồn số liệu", prov, PROVENANCE, table_name="NguonSoLieu")
     book.close()
     return path
+
+
+def _reviewed_differs(book: Book, ws, columns: dict, header_row: int, n: int) -> None:
+    """Highlight a reviewed total that differs from the self total (the bloc head changed a score)."""
+    if not n:
+        return
+    cols = list(columns)
+    a = xl_rowcol_to_cell(header_row + 1, cols.index("reviewed_total"), row_abs=False, col_abs=True)
+    b = xl_rowcol_to_cell(header_row + 1, cols.index("self_total"), row_abs=False, col_abs=True)
+    ws.conditional_format(header_row + 1, cols.index("reviewed_total"), header_row + n, cols.index("reviewed_total"),
+                          {"type": "formula", "criteria": f"={a}<>{b}", "format": book.diff})
 
 
 def _provenance(m: pd.DataFrame) -> pd.DataFrame:
@@ -218,6 +230,9 @@ def _summary(book: Book, ws, c: Campaign, ranked: pd.DataFrame, unranked: pd.Dat
             for col, code in ((7, n.head if n else ""), (8, n.deputy if n else "")):
                 unit = c.unit(code)
                 ws.write_string(r, col, unit.short_name if unit else code, book.text)
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
     ws.activate()
 
 

@@ -176,6 +176,22 @@ class Campaign:
     def members(self, bloc: str) -> tuple[Unit, ...]:
         return self._members.get(bloc, ())
 
+    def rotation(self, bloc: Bloc) -> tuple[str, str]:
+        """Next year's head and deputy where the conference elects none: `pho_len_truong`, this year's deputy
+        becomes head and the next member after it in the list deputy; `giu_nguyen`, both stay."""
+        if self.settings.head_rotation == "giu_nguyen" or not bloc.deputy:
+            return bloc.head, bloc.deputy
+        return bloc.deputy, self.next_member(bloc, bloc.deputy, {bloc.deputy, bloc.head})
+
+    def next_member(self, bloc: Bloc, after: str, skip: set) -> str:
+        """The first member after `after` in the bloc's list, going round, that is not in `skip`."""
+        codes = [u.code for u in self.members(bloc.code)]
+        if after not in codes:
+            return next((u for u in codes if u not in skip), "")
+        i = codes.index(after)
+        ring = codes[i + 1:] + codes[:i]
+        return next((u for u in ring if u not in skip), next((u for u in ring if u != after), ""))
+
     @cached_property
     def leaves(self) -> tuple[Criterion, ...]:
         parents = {c.parent for c in self.criteria}

@@ -179,10 +179,12 @@ def _ballot(wb, f: dict, c: Campaign, bloc: Bloc, ranked: pd.DataFrame) -> None:
     _counts_rule(ws, r + 1, 1, r + len(V.COUNT_KEYS), 1, len(members))
     ws.set_column(0, 0, 18)
     s = c.settings
+    next_head, next_deputy = c.rotation(bloc)
     note_row = r + len(V.COUNT_KEYS) + 2
     ws.set_row(note_row, 50)
     ws.merge_range(note_row, 0, note_row, last,
-                    f"Trưởng khối năm {s.year}: {bloc.head or '-'}; Phó khối: {bloc.deputy or '-'}. "
+                    f"Trưởng khối năm {s.year}: {bloc.head or '-'}; Phó khối: {bloc.deputy or '-'}. Nếu không bầu, năm "
+                    f"{s.year + 1} theo luân phiên: Trưởng khối {next_head or '-'}, Phó khối {next_deputy or '-'}. "
                     f"Đơn vị dẫn đầu cần đứng thứ nhất và được trên {vn(s.leader_vote_share)}% phiếu suy tôn; "
                     f"hội nghị hợp lệ khi có mặt từ {s.quorum.numerator}/{s.quorum.denominator} số đơn vị thành viên.",
                     f["hint"])

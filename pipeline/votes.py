@@ -97,13 +97,13 @@ def succession(c: Campaign, ballots: dict[str, Ballot]) -> tuple[pd.DataFrame, l
     rows, issues = [], []
     for bloc in c.blocs:
         b = ballots.get(bloc.code)
-        rotated_head, rotated_deputy = _rotation(c, bloc)
+        rotated_head, rotated_deputy = c.rotation(bloc)
         head, how_head = _elected(c, bloc, b, "head", "Trưởng khối", set(), issues)
         if head is None:
             head, how_head = rotated_head, _rotation_note(c, "head")
         deputy, how_deputy = _elected(c, bloc, b, "deputy", "Phó khối", {head}, issues)
         if deputy is None:
-            deputy = rotated_deputy if rotated_deputy != head else _next(c, bloc, head, {head})
+            deputy = rotated_deputy if rotated_deputy != head else c.next_member(bloc, head, {head})
             how_deputy = _rotation_note(c, "deputy")
         name = lambda code: c.unit(code).name if code and c.unit(code) else ""  # noqa: E731
         rows.append({"bloc": bloc.code, "head": head, "head_name": name(head), "deputy": deputy,
@@ -124,22 +124,6 @@ def _elected(c: Campaign, bloc: Bloc, b: Ballot | None, kind: str, role: str, ex
             "role": role, "bloc": bloc.code, "units": ", ".join(winners), "votes": best}))
         return None, ""
     return winners[0], f"bầu tại hội nghị ({best}/{b.valid} phiếu hợp lệ)"
-
-
-def _rotation(c: Campaign, bloc: Bloc) -> tuple[str, str]:
-    """pho_len_truong: this year's deputy becomes head, the next member after it in the list becomes deputy."""
-    if c.settings.head_rotation == "giu_nguyen" or not bloc.deputy:
-        return bloc.head, bloc.deputy
-    return bloc.deputy, _next(c, bloc, bloc.deputy, {bloc.deputy, bloc.head})
-
-
-def _next(c: Campaign, bloc: Bloc, after: str, skip: set) -> str:
-    codes = [u.code for u in c.members(bloc.code)]
-    if after not in codes:
-        return next((u for u in codes if u not in skip), "")
-    i = codes.index(after)
-    ring = codes[i + 1:] + codes[:i]
-    return next((u for u in ring if u not in skip), next((u for u in ring if u != after), ""))
 
 
 def _rotation_note(c: Campaign, kind: str) -> str:

@@ -130,10 +130,36 @@ def _page(ws, widths: tuple[int, ...]) -> None:
     ws.set_paper(A4)
     ws.set_landscape()
     ws.set_margins(left=1.18, right=0.69, top=0.79, bottom=0.79)  # 3 / 1.75 / 2 / 2 cm
-    ws.fit_to_pages(1, 0)
+    # Printed at 100 %, not fitted: Excel ignores manual page breaks on a fitted sheet, and _paginate's keep
+    # the bloc's heading with its first unit and the signature with the last row.
     ws.center_horizontally()
     ws.hide_gridlines(2)
     ws.set_footer(f'&C&"{FONT},Regular"&11Trang &P/&N')
+
+
+PAGE_HEIGHT = 470  # points: landscape A4 (595 pt) less the 2 cm margins top and bottom, and a little to spare
+DEFAULT_ROW = 16
+
+
+def _paginate(ws, header_row: int, keep: list[tuple[int, int]], last: int) -> None:
+    """Manual page breaks so no block in `keep` (first row, last row) is split across pages, every page
+    below the repeated header row; xlsxwriter cannot ask the spreadsheet where its pages fall."""
+    # xlsxwriter keeps the heights set_row was given, in pixels (4/3 of a point)
+    height = lambda r: 0.75 * ws.row_sizes[r][0] if ws.row_sizes.get(r, [None])[0] else DEFAULT_ROW  # noqa: E731
+    ends: dict[int, int] = {}
+    for a, b in sorted(keep):  # overlapping blocks are one: heading, group row and first unit together
+        start = next((s for s, e in ends.items() if s <= a <= e), a)
+        ends[start] = max(b, ends.get(start, b))
+    breaks, y, r = [], 0.0, 0
+    while r <= last:
+        end = ends.get(r, r)
+        h = sum(height(i) for i in range(r, end + 1))
+        if y + h > PAGE_HEIGHT and r > header_row + 1 and y > height(header_row):
+            breaks.append(r)
+            y = height(header_row)  # the header row repeats at the top of the new page
+        y += h
+        r = end + 1
+    ws.set_h_pagebreaks(breaks)
 
 
 def _heading(ws, f: _Formats, c: Campaign, widths: tuple[int, ...]) -> int:
@@ -170,7 +196,7 @@ def _title(ws, f: _Formats, r: int, widths: tuple[int, ...], lines: list[str], a
 
 
 def _table(ws, f: _Formats, r: int, headers: tuple[str, ...], widths: tuple[int, ...], body: list,
-           name_at: int = 0) -> int:
+           keep: list, name_at: int = 0) -> int:
     """Header row (repeated on every printed page) and the body: a str is a bloc's group row, a tuple a unit's row
     (its official name at `name_at`: a unit on two rows counts once in the total)."""
     last = len(headers) - 1
@@ -178,6 +204,7 @@ def _table(ws, f: _Formats, r: int, headers: tuple[str, ...], widths: tuple[int,
         ws.write_string(r, i, h, f.head)
     ws.set_row(r, _height(*zip(headers, widths)))
     ws.repeat_rows(r)
+    keep.append((r, r + 1))  # the header row with the first row under it
     r += 1
     if not body:
         _put(ws, r, 0, last, "Không có đơn vị nào.", f.stt)
@@ -185,6 +212,7 @@ def _table(ws, f: _Formats, r: int, headers: tuple[str, ...], widths: tuple[int,
     n = groups = 0
     for row in body:
         if isinstance(row, str):
+            keep.append((r, r + 1))  # a bloc's heading row with its first unit
             groups += 1
             ws.write_string(r, 0, _roman(groups), f.group_stt)
             _put(ws, r, 1, last, row, f.group)
@@ -196,13 +224,14 @@ def _table(ws, f: _Formats, r: int, headers: tuple[str, ...], widths: tuple[int,
                 ws.write_string(r, i, v, f.note if i == last else f.cell)
             ws.set_row(r, max(_height(*zip(row[:-1], widths[1:-1])), _height((row[-1], widths[-1]), size=11)))
         r += 1
+    keep.append((r - 1, r))  # the last row with the total under it
     units = len({row[name_at] for row in body if not isinstance(row, str)})
     _put(ws, r, 0, last, f"Tổng số: {units} đơn vị.", f.total)
     ws.set_row(r, 24)
     return r + 2
 
 
-def _signature(ws, f: _Formats, c: Campaign, r: int, widths: tuple[int, ...]) -> None:
+def _signature(ws, f: _Formats, c: Campaign, r: int, widths: tuple[int, ...]) -> int:
     """The "Nơi nhận" list on the left; on the right "TM.", the signer's title, room to sign and seal, the name."""
     s = c.settings
     recipients = [_t(x).rstrip(";.") for x in s.recipients if _t(x)]
@@ -216,6 +245,7 @@ def _signature(ws, f: _Formats, c: Campaign, r: int, widths: tuple[int, ...]) ->
         _put(ws, r + i, LEFT, last, rt, f.sign)
         room = 80 / space if 1 < i < len(right) - 1 else 0  # about 3 cm between the title and the name
         ws.set_row(r + i, max(_height((lt, lw), size=11), _height((rt, rw / 1.5), size=13), room))
+    return r + len(right) - 1
 
 
 def _award_sheet(ws, f: _Formats, c: Campaign, award: str, issuer: str, rows: pd.DataFrame) -> None:
@@ -231,8 +261,12 @@ def _award_sheet(ws, f: _Formats, c: Campaign, award: str, issuer: str, rows: pd
             body.append(_bloc_name(c, bloc))
         note = p["reason"] + (f"\nCảnh báo: {p['warning']}" if p["warning"] else "")
         body.append((p["name"], p["achievement"], p["award"], note))
-    r = _table(ws, f, r, PROPOSAL_HEADERS, PROPOSAL_WIDTHS, body)
-    _signature(ws, f, c, r, PROPOSAL_WIDTHS)
+    keep: list[tuple[int, int]] = []
+    top = r
+    r = _table(ws, f, r, PROPOSAL_HEADERS, PROPOSAL_WIDTHS, body, keep)
+    end = _signature(ws, f, c, r, PROPOSAL_WIDTHS)
+    keep[-1] = (keep[-1][0], end)  # the last row, the total and the whole signature block on one page
+    _paginate(ws, top, keep, end)
 
 
 def _empty_sheet(ws, f: _Formats, c: Campaign) -> None:
@@ -249,7 +283,9 @@ def _held_sheet(ws, f: _Formats, c: Campaign, held: pd.DataFrame) -> None:
                ["DANH SÁCH", f"Đơn vị không đề nghị khen thưởng năm {c.settings.year}"],
                "(Đơn vị đạt thứ hạng xét khen thưởng nhưng không đề nghị, kèm lý do)")
     body = [(_bloc_name(c, h["bloc"]), h["name"], h["award"], h["reason"]) for h in held.to_dict("records")]
-    _table(ws, f, r, HELD_HEADERS, HELD_WIDTHS, body, name_at=1)
+    keep: list[tuple[int, int]] = []
+    end = _table(ws, f, r, HELD_HEADERS, HELD_WIDTHS, body, keep, name_at=1)
+    _paginate(ws, r, keep, end)
 
 
 def write_proposal(path: Path, c: Campaign, proposals: pd.DataFrame, held: pd.DataFrame) -> Path:

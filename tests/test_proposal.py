@@ -130,9 +130,9 @@ def test_decree_30_heading_and_signature(book):
 def test_print_setup_and_fonts(book):
     for ws in book:
         ps = ws.page_setup
-        # fit to one page wide (1 is the default, so the file may leave it out), as many tall as needed
-        assert ps.paperSize == 9 and ws.sheet_properties.pageSetUpPr.fitToPage
-        assert ps.fitToWidth in (None, 1) and ps.fitToHeight == 0
+        # A4 landscape at 100 %: not fitted, so that Excel honours the manual page breaks
+        assert ps.paperSize == 9 and ps.orientation == "landscape"
+        assert not (ws.sheet_properties.pageSetUpPr and ws.sheet_properties.pageSetUpPr.fitToPage)
         assert ws.page_margins.left == pytest.approx(1.18) and ws.page_margins.top == pytest.approx(0.79)
         assert "Trang &P/&N" in ws.oddFooter.center.text
         assert len(ws.title) <= 31 and not re.search(r"[\[\]:*?/\\]", ws.title)
@@ -234,3 +234,20 @@ def test_libreoffice_prints_the_proposal(tmp_path, quang_tri):
         text = unicodedata.normalize("NFC", done.stdout)
         assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text
         assert "Sở Y tế" in text and FORMULA_NAME in text
+
+
+def test_page_breaks_keep_a_bloc_heading_with_its_first_unit_and_the_signature_with_the_table(campaign, tmp_path):
+    """Thirty proposals in two blocs run over several pages: no bloc heading ends a page, and the signature
+    block starts on the page of the total, right under the table."""
+    rows = [proposal(b.code, f"{b.code}{i:02}", f"Đơn vị thứ {i} của {b.code}", "BK_TINH", MERIT, 2, i)
+            for b in campaign.blocs for i in range(1, 16)]
+    path = write_proposal(tmp_path / "p.xlsx", campaign, pd.DataFrame(rows), pd.DataFrame(HELD))
+    ws = openpyxl.load_workbook(path).worksheets[0]
+    breaks = sorted(b.id for b in ws.row_breaks.brk)  # a break after row id (1-based): the next page starts at id + 1
+    assert breaks, "a list this long needs more than one page"
+    groups = {c.row for c in ws["A"] if isinstance(c.value, str) and c.value in ("I", "II")}
+    total = next(c.row for c in ws["A"] if isinstance(c.value, str) and c.value.startswith("Tổng số"))
+    signature = next(c.row for c in ws["C"] if isinstance(c.value, str) and c.value.startswith("TM. "))
+    for b in breaks:
+        assert b not in groups  # a heading never ends a page
+        assert not (total - 1 <= b < signature + 6)  # the last row, the total and the signature stay together

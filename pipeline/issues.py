@@ -84,6 +84,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "votes_issued": ("Số phiếu phát ra {issued} nhiều hơn số đơn vị có mặt {present}", "{issued} ballots issued, more than the {present} units present"),
     "votes_valid": ("Số phiếu hợp lệ {valid} nhiều hơn số phiếu phát ra {issued}", "{valid} valid ballots, more than the {issued} issued"),
     "votes_over": ("Đơn vị được {votes} phiếu, nhiều hơn số phiếu hợp lệ {valid}", "The unit has {votes} votes, more than the {valid} valid ballots"),
+    "votes_total": ("Cột “{column}” cộng được {total} phiếu, nhiều hơn số phiếu hợp lệ {valid}", "Column “{column}” adds up to {total} votes, more than the {valid} valid ballots"),
     "quorum_missed": ("Chỉ có {present}/{members} đơn vị có mặt, chưa đủ {quorum}: kết quả bỏ phiếu không hợp lệ", "Only {present} of {members} units present, below {quorum}: the vote is not valid"),
     "leader_vote_missed": ("Đơn vị đứng đầu khối {bloc} chỉ được {share} phiếu suy tôn, không quá {needed}%: Hội nghị khối xem xét", "The top scorer of bloc {bloc} has {share} of the votes, not above {needed}%: for the conference"),
     "outvoted": ("Đơn vị {other} được nhiều phiếu suy tôn ({other_votes}) hơn đơn vị đứng đầu khối {bloc} ({votes}): Hội nghị khối xem xét", "Unit {other} has more votes ({other_votes}) than the top scorer of bloc {bloc} ({votes}): for the conference"),

@@ -419,6 +419,12 @@ def _ballot_check(c: Campaign, bloc: Bloc, ret: ReviewReturn) -> tuple[list[Issu
         for unit, n in tally.items():
             if n > valid:
                 issues.append(Issue("votes_over", **where(by_cell[(unit, kind)], unit), params={"votes": n, "valid": valid}))
+    for kind, tally in tallies.items():  # one name per ballot: the votes cast cannot outnumber the valid ballots
+        if sum(tally.values()) > valid and not any(n > valid for n in tally.values()):
+            first = next(r for r in ret.votes.itertuples() if r.unit in tally)
+            issues.append(Issue("votes_total", **where(getattr(first, f"{kind}_cell")), params={
+                "column": {"leader": V.LEADER, "head": V.HEAD, "deputy": V.DEPUTY}[kind],
+                "total": sum(tally.values()), "valid": valid}))
     quorum = c.settings.quorum
     if present < quorum * len(members):
         issues.append(Issue("quorum_missed", **where(cells["present"]), params={

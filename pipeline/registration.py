@@ -20,7 +20,7 @@ from .campaign import AWARDS, Campaign, Unit
 from .collect import Receipt, latest
 from .issues import ERROR, WARNING, Issue, has_errors
 from .read import read_meta
-from .templates import A4, FONT, TEMPLATE_VERSION, _Formats, _write_input, row_height, template_path
+from .templates import A4, FONT, _Formats, _write_input, row_height, template_path, write_cover, write_meta
 from .workbook import Book, cell_name, find_table, text
 
 # Marks in `Đăng ký` read as "not registered" (with a warning); any other mark but x reads as registered.
@@ -53,27 +53,14 @@ def write_registration(path: Path, c: Campaign, unit: Unit, generated_at: dt.dat
     _cover(wb, f, c, unit)
     _awards(wb, f, c, unit, fill.get("awards", {}))
     _tasks(wb, f, c, unit, fill.get("tasks", ()))
-    meta = {"campaign_id": c.settings.campaign_id, "unit_code": unit.code, "bloc_code": unit.bloc,
-            "template_version": TEMPLATE_VERSION, "criteria_digest": c.digest,
-            "generated_at": generated_at.isoformat(timespec="seconds"), "form": R.FORM_REGISTRATION,
-            "year": str(c.settings.year), **fill.get("meta", {})}
-    ws = wb.add_worksheet(R.META_SHEET)
-    for r, (k, v) in enumerate(meta.items()):
-        ws.write_string(r, 0, k)
-        ws.write_string(r, 1, str(v))
-    ws.protect()
-    ws.hide()
+    write_meta(wb, c, generated_at, {"unit_code": unit.code, "bloc_code": unit.bloc, "form": R.FORM_REGISTRATION,
+                                     **fill.get("meta", {})})
     wb.close()
     return path
 
 
 def _cover(wb, f: _Formats, c: Campaign, unit: Unit) -> None:
     s = c.settings
-    ws = wb.add_worksheet(R.COVER_SHEET)
-    ws.set_column(0, 0, 28)
-    ws.set_column(1, 1, 80)
-    ws.merge_range(0, 0, 0, 1, f"BẢN ĐĂNG KÝ THI ĐUA NĂM {s.year}", f.title)
-    ws.merge_range(1, 0, 1, 1, s.issuing_body, f.subtitle)
     bloc = c.bloc(unit.bloc)
     must = [f"{code} {title}" for code, title in award_codes(c)
             if any(r.must_register for r in c.award_rules if r.code == code)]
@@ -91,13 +78,7 @@ def _cover(wb, f: _Formats, c: Campaign, unit: Unit) -> None:
         ("Lưu ý", "Không đăng ký danh hiệu bắt buộc đăng ký thì không được đề nghị danh hiệu đó; đề nghị danh hiệu "
                   "khác mà đơn vị chưa đăng ký sẽ kèm cảnh báo."),
     ]
-    for r, (k, v) in enumerate(rows, start=3):
-        ws.write_string(r, 0, k, f.bold)
-        ws.write_string(r, 1, v, f.plain)
-        ws.set_row(r, row_height((v, 80)))
-    ws.set_paper(A4)
-    ws.fit_to_pages(1, 0)
-    ws.protect()
+    write_cover(wb, f, f"BẢN ĐĂNG KÝ THI ĐUA NĂM {s.year}", s.issuing_body, rows)
 
 
 def _sheet(wb, f: _Formats, name: str, title: str, subtitle: str, headers: tuple, widths: tuple):

@@ -16,7 +16,7 @@ from schemas.returns import META_SHEET
 from .campaign import Bloc, Campaign
 from .issues import ERROR, WARNING, Issue
 from .read import read_meta
-from .templates import FONT, TEMPLATE_VERSION, row_height
+from .templates import FONT, row_height, write_meta
 from .validate import read_number, score_issues
 from .workbook import Book, cell_name, find_header, find_table, text, vn
 
@@ -42,15 +42,7 @@ def write_review(path: Path, c: Campaign, bloc: Bloc, m: pd.DataFrame, ranked: p
     f = _formats(wb)
     _scores(wb, f, c, bloc, m)
     _ballot(wb, f, c, bloc, ranked)
-    ws = wb.add_worksheet(META_SHEET)
-    meta = {"campaign_id": c.settings.campaign_id, "bloc_code": bloc.code, "form": FORM,
-            "template_version": TEMPLATE_VERSION, "criteria_digest": c.digest,
-            "generated_at": generated_at.isoformat(timespec="seconds"), "year": str(c.settings.year)}
-    for r, (k, v) in enumerate(meta.items()):
-        ws.write_string(r, 0, k)
-        ws.write_string(r, 1, v)
-    ws.protect()
-    ws.hide()
+    write_meta(wb, c, generated_at, {"bloc_code": bloc.code, "form": FORM})
     wb.close()
     return path
 

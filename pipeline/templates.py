@@ -99,27 +99,44 @@ def write_template(path: Path, campaign: Campaign, unit: Unit, generated_at: dt.
     _cover(wb, f, campaign, unit)
     _scores(wb, f, campaign, unit, criteria, fill)
     _items(wb, f, campaign, fill)
-    meta = {"campaign_id": campaign.settings.campaign_id, "unit_code": unit.code, "bloc_code": unit.bloc,
-            "template_version": TEMPLATE_VERSION, "criteria_digest": campaign.digest,
-            "generated_at": generated_at.isoformat(timespec="seconds"), "form": "score",
-            "year": str(campaign.settings.year), **fill.meta}
+    write_meta(wb, campaign, generated_at, {"unit_code": unit.code, "bloc_code": unit.bloc, "form": "score",
+                                            **fill.meta})
+    wb.close()
+    return path
+
+
+def write_meta(wb, c: Campaign, generated_at: dt.datetime, keys: dict) -> None:
+    """The hidden, protected `_meta` sheet every workbook thidua sends out carries (key/value rows)."""
+    who = {k: keys[k] for k in ("unit_code", "bloc_code") if k in keys}
+    meta = {"campaign_id": c.settings.campaign_id, **who, "template_version": TEMPLATE_VERSION,
+            "criteria_digest": c.digest, "generated_at": generated_at.isoformat(timespec="seconds"),
+            "form": keys.get("form", ""), "year": str(c.settings.year), **keys}
     ws = wb.add_worksheet(R.META_SHEET)
     for r, (k, v) in enumerate(meta.items()):
         ws.write_string(r, 0, k)
         ws.write_string(r, 1, str(v))
     ws.protect()
     ws.hide()
-    wb.close()
-    return path
+
+
+def write_cover(wb, f: _Formats, title: str, subtitle: str, rows: list[tuple[str, str]]) -> None:
+    """The instructions sheet: a title, then label/text rows sized for their wrapped text."""
+    ws = wb.add_worksheet(R.COVER_SHEET)
+    ws.set_column(0, 0, 28)
+    ws.set_column(1, 1, 80)
+    ws.merge_range(0, 0, 0, 1, title, f.title)
+    ws.merge_range(1, 0, 1, 1, subtitle, f.subtitle)
+    for r, (k, v) in enumerate(rows, start=3):
+        ws.write_string(r, 0, k, f.bold)
+        ws.write_string(r, 1, v, f.plain)
+        ws.set_row(r, row_height((v, 80)))
+    ws.set_paper(A4)
+    ws.fit_to_pages(1, 0)
+    ws.protect()
 
 
 def _cover(wb, f: _Formats, c: Campaign, unit: Unit) -> None:
     s = c.settings
-    ws = wb.add_worksheet(R.COVER_SHEET)
-    ws.set_column(0, 0, 28)
-    ws.set_column(1, 1, 80)
-    ws.merge_range(0, 0, 0, 1, f"BẢNG TỰ CHẤM ĐIỂM THI ĐUA NĂM {s.year}", f.title)
-    ws.merge_range(1, 0, 1, 1, s.issuing_body, f.subtitle)
     bloc = c.bloc(unit.bloc)
     skipped = [k for k in c.leaves if not c.applies(k, unit)]
     rows = [
@@ -137,13 +154,7 @@ def _cover(wb, f: _Formats, c: Campaign, unit: Unit) -> None:
              "và gửi lại qua thư điện tử."),
         ("Tiêu chí không áp dụng", "; ".join(f"{k.code} {k.text}" for k in skipped) or "Không có"),
     ]
-    for r, (k, v) in enumerate(rows, start=3):
-        ws.write_string(r, 0, k, f.bold)
-        ws.write_string(r, 1, v, f.plain)
-        ws.set_row(r, row_height((v, 80)))
-    ws.set_paper(A4)
-    ws.fit_to_pages(1, 0)
-    ws.protect()
+    write_cover(wb, f, f"BẢNG TỰ CHẤM ĐIỂM THI ĐUA NĂM {s.year}", s.issuing_body, rows)
 
 
 def _scores(wb, f: _Formats, c: Campaign, unit: Unit, criteria: tuple[Criterion, ...], fill: Fill) -> None:

@@ -20,7 +20,8 @@ from .campaign import AWARDS, Campaign, Unit
 from .collect import Receipt, latest
 from .issues import ERROR, WARNING, Issue, has_errors
 from .read import read_meta
-from .templates import A4, FONT, _Formats, _write_input, row_height, template_path, write_cover, write_meta
+from . import templates
+from .templates import A4, FONT, _Formats, _write_input, row_height, write_cover, write_meta
 from .workbook import Book, cell_name, find_table, text
 
 # Marks in `Đăng ký` read as "not registered" (with a warning); any other mark but x reads as registered.
@@ -147,12 +148,7 @@ def _tasks(wb, f: _Formats, c: Campaign, unit: Unit, tasks) -> None:
 
 def write_all(c: Campaign, out: Path, generated_at: dt.datetime, progress=None) -> list[Path]:
     """Every unit's registration form under out/<bloc>/<unit>.xlsx."""
-    paths = []
-    for unit in c.units:
-        paths.append(write_registration(template_path(out, unit), c, unit, generated_at))
-        if progress:
-            progress(unit)
-    return paths
+    return templates.write_all(c, out, generated_at, progress, writer=write_registration)
 
 
 # --- back: reading and checking -----------------------------------------------------------------

@@ -337,11 +337,12 @@ def _items(wb, f: _Formats, c: Campaign, fill: Fill) -> None:
     ws.protect("", {"format_columns": True, "format_rows": True})
 
 
-def write_all(campaign: Campaign, out: Path, generated_at: dt.datetime, progress=None) -> list[Path]:
-    """Every unit's template under out/<bloc>/<unit>.xlsx."""
+def write_all(campaign: Campaign, out: Path, generated_at: dt.datetime, progress=None,
+              writer=write_template) -> list[Path]:
+    """Every unit's workbook under out/<bloc>/<unit>.xlsx: the score template, or what `writer` makes."""
     paths = []
     for unit in campaign.units:
-        paths.append(write_template(template_path(out, unit), campaign, unit, generated_at))
+        paths.append(writer(template_path(out, unit), campaign, unit, generated_at))
         if progress:
             progress(unit)
     return paths

@@ -306,10 +306,16 @@ class Ballot:
     ok: bool
 
 
-def check_review(c: Campaign, ret: ReviewReturn, m: pd.DataFrame) -> tuple[list[Issue], pd.DataFrame, Ballot | None]:
+def self_scores(m: pd.DataFrame) -> dict[tuple[str, str], float]:
+    """(unit, criterion) -> the current self score, from the score matrix before review."""
+    return {(u, k): s for u, k, s in zip(m["unit"], m["code"], m["self"])}
+
+
+def check_review(c: Campaign, ret: ReviewReturn, current: dict[tuple[str, str], float]
+                 ) -> tuple[list[Issue], pd.DataFrame, Ballot | None]:
     """Every problem of one review, the reviewed scores that count, and the ballot (None when none was recorded).
 
-    `m` is the score matrix before review (its `self` column is the current self score). A reviewed score with
+    `current` is every current self score (self_scores: built once for all reviews). A reviewed score with
     an error does not count: that criterion keeps its self score.
     """
     file, meta = ret.file, ret.meta
@@ -324,7 +330,6 @@ def check_review(c: Campaign, ret: ReviewReturn, m: pd.DataFrame) -> tuple[list[
                                params={"bloc": meta.get("bloc_code", "")})], empty, None
     members = {u.code for u in c.members(bloc.code)}
     leaves = {k.code: k for k in c.leaves}
-    current = {(u, k): s for u, k, s in zip(m["unit"], m["code"], m["self"])}
     reviewed = []
     for r in ret.rows.itertuples():
         where = dict(unit=r.unit, file=file, sheet=V.REVIEW_SHEET, cell=r.cell)
@@ -436,9 +441,10 @@ def load_reviews(c: Campaign, folder: Path, m: pd.DataFrame) -> tuple[list[Issue
     seen: dict[str, str] = {}
     files = sorted(p for p in Path(folder).glob("*") if p.suffix.lower() in (".xlsx", ".xlsm", ".ods", ".xls")
                    and not p.name.startswith(("~$", "."))) if Path(folder).is_dir() else []
+    current = self_scores(m)
     for path in files:
         ret = read_review(path)
-        found, reviewed, ballot = check_review(c, ret, m)
+        found, reviewed, ballot = check_review(c, ret, current)
         issues += found
         bloc = ret.meta.get("bloc_code", "")
         if not any(i.code in ("wrong_campaign", "review_not_a_review", "unreadable") for i in found):

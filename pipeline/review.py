@@ -264,8 +264,8 @@ def _read(book: Book, file: str) -> ReviewReturn:
         while r < len(grid) and text(at(grid[r], col[V.UNIT])):
             line = grid[r]
             votes.append({"unit": text(at(line, col[V.UNIT])),
-                          **{k: _value(at(line, col[h])) for k, h in (("leader", V.LEADER), ("head", V.HEAD), ("deputy", V.DEPUTY))},
-                          **{f"{k}_cell": cell_name(r, col[h]) for k, h in (("leader", V.LEADER), ("head", V.HEAD), ("deputy", V.DEPUTY))}})
+                          **{k: _value(at(line, col[h])) for k, h in V.VOTE_COLUMNS.items()},
+                          **{f"{k}_cell": cell_name(r, col[h]) for k, h in V.VOTE_COLUMNS.items()}})
             r += 1
         found = find_header(grid[r:], [V.KEY, V.VALUE], search_rows=10)
         if found is None:
@@ -388,8 +388,7 @@ def _ballot_check(c: Campaign, bloc: Bloc, ret: ReviewReturn) -> tuple[list[Issu
     tallies: dict[str, dict[str, int]] = {"leader": {}, "head": {}, "deputy": {}}
     for r in ret.votes.itertuples():
         if r.unit not in members:
-            issues.append(Issue("review_unit", unit=r.unit, **{k: v for k, v in where(r.leader_cell).items() if k != "unit"},
-                                params={"unit": r.unit, "bloc": bloc.code}))
+            issues.append(Issue("review_unit", **where(r.leader_cell, r.unit), params={"unit": r.unit, "bloc": bloc.code}))
             continue
         for kind in tallies:
             n = count(getattr(r, kind), getattr(r, f"{kind}_cell"), r.unit)
@@ -413,15 +412,12 @@ def _ballot_check(c: Campaign, bloc: Bloc, ret: ReviewReturn) -> tuple[list[Issu
         issues.append(Issue("votes_valid", **where(cells["valid"]), params={"valid": valid, "issued": issued}))
     by_cell = {(r.unit, kind): getattr(r, f"{kind}_cell") for r in ret.votes.itertuples() for kind in tallies}
     for kind, tally in tallies.items():
-        for unit, n in tally.items():
-            if n > valid:
-                issues.append(Issue("votes_over", **where(by_cell[(unit, kind)], unit), params={"votes": n, "valid": valid}))
-    for kind, tally in tallies.items():  # one name per ballot: the votes cast cannot outnumber the valid ballots
-        if sum(tally.values()) > valid and not any(n > valid for n in tally.values()):
-            first = next(r for r in ret.votes.itertuples() if r.unit in tally)
-            issues.append(Issue("votes_total", **where(getattr(first, f"{kind}_cell")), params={
-                "column": {"leader": V.LEADER, "head": V.HEAD, "deputy": V.DEPUTY}[kind],
-                "total": sum(tally.values()), "valid": valid}))
+        over = [(unit, n) for unit, n in tally.items() if n > valid]
+        for unit, n in over:
+            issues.append(Issue("votes_over", **where(by_cell[(unit, kind)], unit), params={"votes": n, "valid": valid}))
+        if not over and sum(tally.values()) > valid:  # one name per ballot: no more votes cast than valid ballots
+            issues.append(Issue("votes_total", **where(by_cell[(next(iter(tally)), kind)]), params={
+                "column": V.VOTE_COLUMNS[kind], "total": sum(tally.values()), "valid": valid}))
     quorum = c.settings.quorum
     if present < quorum * len(members):
         issues.append(Issue("quorum_missed", **where(cells["present"]), params={

@@ -17,6 +17,7 @@ PRESENT, ISSUED, VALID = "Số đơn vị có mặt", "Số phiếu phát ra", "
 REVIEW_HEADERS = (UNIT, CODE, MAX, SELF, REVIEWED, NOTE)
 VOTE_HEADERS = (UNIT, NAME, LEADER, HEAD, DEPUTY)
 COUNT_KEYS = {"present": PRESENT, "issued": ISSUED, "valid": VALID}
+VOTE_COLUMNS = {"leader": LEADER, "head": HEAD, "deputy": DEPUTY}
 
 # One row per unit and criterion read back from a review, values as typed.
 REVIEW_ROWS = pa.DataFrameSchema(

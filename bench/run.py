@@ -54,7 +54,7 @@ from pipeline.read import read_return
 from pipeline.report import YearEnd, write_results, write_validation
 from pipeline.review import load_reviews
 from pipeline.review import write_all as write_reviews
-from pipeline.score import matrix, totals
+from pipeline.score import matrix, totals, with_review
 from pipeline.votes import ballots_frame, margins, succession, tally, with_votes
 from pipeline.templates import Fill, write_template
 from pipeline.validate import Received, validate
@@ -387,8 +387,8 @@ def stages(root: Path, meter: Meter, units: int) -> dict:
         shutil.copyfile(path, root / "review" / path.name)
     with meter.stage("review: read and check completed reviews", len(c.blocs), "blocs"):
         review_issues, reviewed, ballots = load_reviews(c, root / "review", m)
-    with meter.stage("score with reviews (matrix + totals + votes)", len(valid), "units"):
-        m = matrix(c, values, reviewed)
+    with meter.stage("score with reviews (merge + totals + votes)", len(valid), "units"):
+        m = with_review(m, reviewed)
         t = with_votes(c, totals(c, values, m), ballots)
 
     with meter.stage("rank", len(t), "units"):

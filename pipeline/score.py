@@ -54,11 +54,21 @@ def matrix(c: Campaign, values: pd.DataFrame, reviewed: pd.DataFrame | None = No
                      "actual": r.actual, "self": self_score, "file": r.file, "sheet": r.sheet, "cell": r.cell,
                      "sha256": r.sha256})
     m = pd.DataFrame(rows, columns=["bloc", "unit", "code", "group", "max", "actual", "self", "file", "sheet", "cell", "sha256"])
-    review_cols = {"reviewed": "reviewed", "note": "review_note", "file": "review_file", "cell": "review_cell"}
+    return with_review(m, reviewed)
+
+
+REVIEW_COLUMNS = {"reviewed": "reviewed", "note": "review_note", "file": "review_file", "cell": "review_cell"}
+
+
+def with_review(m: pd.DataFrame, reviewed: pd.DataFrame | None) -> pd.DataFrame:
+    """The matrix with the bloc heads' reviewed scores (and where they were typed); `final` is the reviewed
+    score where there is one, else the self score."""
+    m = m.drop(columns=[*REVIEW_COLUMNS.values(), "final"], errors="ignore")
     if reviewed is not None and len(reviewed):
-        m = m.merge(reviewed[["unit", "code", *review_cols]].rename(columns=review_cols), on=["unit", "code"], how="left")
+        m = m.merge(reviewed[["unit", "code", *REVIEW_COLUMNS]].rename(columns=REVIEW_COLUMNS),
+                    on=["unit", "code"], how="left")
     else:
-        m = m.assign(**{col: None for col in review_cols.values()})
+        m = m.assign(**{col: None for col in REVIEW_COLUMNS.values()})
     m["reviewed"] = m["reviewed"].astype("float64")
     m["final"] = m["reviewed"].fillna(m["self"]).astype("float64")
     return m

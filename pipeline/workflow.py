@@ -18,7 +18,7 @@ from .registration import registrations
 from .report import YearEnd, write_results, write_validation
 from .review import load_reviews
 from .review import write_all as write_reviews
-from .score import matrix, totals
+from .score import matrix, totals, with_review
 from .validate import Received, validate
 from .votes import ballots_frame, conflicts, margins, succession, tally, with_votes
 
@@ -136,8 +136,9 @@ def run_rank(root: Path, progress=lambda unit: None) -> tuple[Path, Validation, 
     p = Paths(root)
     v = run_validate(root, progress)
     c = v.campaign
-    review_issues, reviewed, ballots = load_reviews(c, p.reviews, matrix(c, v.values))
-    m = matrix(c, v.values, reviewed)
+    m = matrix(c, v.values)
+    review_issues, reviewed, ballots = load_reviews(c, p.reviews, m)
+    m = with_review(m, reviewed)
     ranked = rank(c, with_votes(c, totals(c, v.values, m), ballots))
     vote_issues = conflicts(c, ranked, ballots)
     next_heads, tie_issues = succession(c, ballots)

@@ -21,7 +21,7 @@ from .collect import Receipt, latest
 from .issues import ERROR, WARNING, Issue, has_errors
 from .read import read_meta
 from . import templates
-from .templates import A4, FONT, _Formats, _write_input, row_height, write_cover, write_meta
+from .templates import A4, FONT, _Formats, write_input, row_height, write_cover, write_meta
 from .workbook import Book, cell_name, find_table, text
 
 # Marks in `Đăng ký` read as "not registered" (with a warning); any other mark but x reads as registered.
@@ -118,7 +118,7 @@ def _awards(wb, f: _Formats, c: Campaign, unit: Unit, marks: dict) -> None:
         ws.write_string(r, 0, code, f.text)
         ws.write_string(r, 1, title, f.text)
         ws.set_row(r, row_height((title, 56)))
-        _write_input(ws, r, 2, marks.get(code), mark)
+        write_input(ws, r, 2, marks.get(code), mark)
         ws.data_validation(r, 2, r, 2, {
             "validate": "list", "source": [R.REGISTER_MARK], "input_title": "Đăng ký",
             "input_message": "Đánh x nếu đơn vị đăng ký danh hiệu này; để trống nếu không.",
@@ -136,8 +136,8 @@ def _tasks(wb, f: _Formats, c: Campaign, unit: Unit, tasks) -> None:
         r = head + 1 + n
         task, target = tasks[n] if n < len(tasks) else (None, None)
         ws.write_number(r, 0, n + 1, f.text)
-        _write_input(ws, r, 1, task, f.input_text)
-        _write_input(ws, r, 2, target, f.input_text)
+        write_input(ws, r, 1, task, f.input_text)
+        write_input(ws, r, 2, target, f.input_text)
         ws.set_row(r, max(TWO_LINES, row_height((str(task or ""), 60), (str(target or ""), 40))))
         ws.data_validation(r, 1, r, 1, {**_LONG_TEXT, "input_title": "Nhiệm vụ trọng tâm",
                                         "input_message": "Nêu một nhiệm vụ trọng tâm của năm."})

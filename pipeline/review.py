@@ -16,7 +16,7 @@ from schemas.returns import META_SHEET
 from .campaign import Bloc, Campaign
 from .issues import ERROR, WARNING, Issue
 from .read import read_meta
-from .templates import FONT, row_height, write_meta
+from .templates import FONT, row_height, write_input, write_meta
 from .validate import read_number, score_issues
 from .workbook import Book, cell_name, find_header, find_table, text, vn
 
@@ -31,8 +31,11 @@ def review_path(out: Path, bloc: Bloc) -> Path:
 
 
 def write_review(path: Path, c: Campaign, bloc: Bloc, m: pd.DataFrame, ranked: pd.DataFrame,
-                 generated_at: dt.datetime) -> Path:
-    """The bloc head's workbook: `m` is the bloc's part of the score matrix, `ranked` its provisional ranking."""
+                 generated_at: dt.datetime, ballot: Ballot | None = None) -> Path:
+    """The bloc head's workbook: `m` is the bloc's part of the score matrix, `ranked` its provisional ranking.
+
+    The reviewed cells are pre-filled with the final scores: the self score, or what an earlier completed
+    review (merged onto `m` by score.with_review) said, with its note; `ballot` carries the votes typed."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
@@ -41,7 +44,7 @@ def write_review(path: Path, c: Campaign, bloc: Bloc, m: pd.DataFrame, ranked: p
                        "author": c.settings.issuing_body, "created": generated_at})
     f = _formats(wb)
     _scores(wb, f, c, bloc, m)
-    _ballot(wb, f, c, bloc, ranked)
+    _ballot(wb, f, c, bloc, ranked, ballot)
     write_meta(wb, c, generated_at, {"bloc_code": bloc.code, "form": FORM})
     wb.close()
     return path
@@ -97,8 +100,8 @@ def _scores(wb, f: dict, c: Campaign, bloc: Bloc, m: pd.DataFrame) -> None:
             ws.write_string(r, col[V.TEXT], k.text, f["text"])
             ws.write_number(r, col[V.MAX], k.max, f["num"])
             ws.write_number(r, col[V.SELF], float(x.self), f["num"])
-            ws.write_number(r, col[V.REVIEWED], float(x.self), f["input"])
-            ws.write_blank(r, col[V.NOTE], None, f["input_text"])
+            ws.write_number(r, col[V.REVIEWED], float(x.final), f["input"])
+            write_input(ws, r, col[V.NOTE], x.review_note if isinstance(x.review_note, str) else None, f["input_text"])
             _score_rule(ws, r, col[V.REVIEWED], k)
             ws.set_row(r, row_height((k.text, 50)))
             r += 1
@@ -109,7 +112,7 @@ def _scores(wb, f: dict, c: Campaign, bloc: Bloc, m: pd.DataFrame) -> None:
         ws.write_string(r, col[V.TEXT], "Cộng điểm các tiêu chí (chưa tính điểm thưởng, điểm trừ)", f["total"])
         for h in (V.MAX, V.SELF, V.REVIEWED):
             a, b = xl_rowcol_to_cell(first, col[h]), xl_rowcol_to_cell(r - 1, col[h])
-            value = float(rows["max" if h == V.MAX else "self"].sum())
+            value = float(rows[{V.MAX: "max", V.SELF: "self", V.REVIEWED: "final"}[h]].sum())
             ws.write_formula(r, col[h], f"=SUM({a}:{b})", f["total_num"], value)
         ws.write_blank(r, col[V.NOTE], None, f["total"])
         r += 1
@@ -127,7 +130,7 @@ def _score_rule(ws, r: int, c: int, k) -> None:
                                     "error_title": "Điểm không hợp lệ", "error_message": msg})
 
 
-def _ballot(wb, f: dict, c: Campaign, bloc: Bloc, ranked: pd.DataFrame) -> None:
+def _ballot(wb, f: dict, c: Campaign, bloc: Bloc, ranked: pd.DataFrame, ballot: Ballot | None) -> None:
     ws = wb.add_worksheet(V.VOTES_SHEET)
     headers = [V.UNIT, V.NAME, V.TOTAL, V.RANK, V.LEADER, V.HEAD, V.DEPUTY]
     for i, w in enumerate((10, 44, 12, 11, 12, 12, 12)):
@@ -159,15 +162,15 @@ def _ballot(wb, f: dict, c: Campaign, bloc: Bloc, ranked: pd.DataFrame) -> None:
         else:
             ws.write_string(r, 2, "", f["text"])
             ws.write_string(r, 3, "Không xếp hạng", f["text"])
-        for i in (4, 5, 6):
-            ws.write_blank(r, i, None, f["input_int"])
+        for i, kind in zip((4, 5, 6), V.VOTE_COLUMNS):
+            write_input(ws, r, i, getattr(ballot, kind).get(u.code) if ballot else None, f["input_int"])
     _counts_rule(ws, head + 1, 4, head + len(rows), 6, len(members))
     r = head + len(rows) + 2
     ws.write_string(r, 0, V.KEY, f["head"])
     ws.write_string(r, 1, V.VALUE, f["head"])
-    for n, label in enumerate(V.COUNT_KEYS.values(), start=1):
+    for n, (key, label) in enumerate(V.COUNT_KEYS.items(), start=1):
         ws.write_string(r + n, 0, label, f["text"])
-        ws.write_blank(r + n, 1, None, f["input_int"])
+        write_input(ws, r + n, 1, (getattr(ballot, key) or None) if ballot else None, f["input_int"])
     _counts_rule(ws, r + 1, 1, r + len(V.COUNT_KEYS), 1, len(members))
     ws.set_column(0, 0, 18)
     s = c.settings
@@ -201,14 +204,14 @@ def _page(ws) -> None:
 
 
 def write_all(c: Campaign, out: Path, m: pd.DataFrame, ranked: pd.DataFrame, generated_at: dt.datetime,
-              progress=lambda bloc: None) -> list[Path]:
+              progress=lambda bloc: None, ballots: dict | None = None) -> list[Path]:
     """One review workbook per bloc under out/<bloc>.xlsx."""
     m_by = dict(tuple(m.groupby("bloc", sort=False))) if len(m) else {}
     r_by = dict(tuple(ranked.groupby("bloc", sort=False))) if len(ranked) else {}
     paths = []
     for b in c.blocs:
         paths.append(write_review(review_path(out, b), c, b, m_by.get(b.code, m.iloc[0:0]),
-                                  r_by.get(b.code, ranked.iloc[0:0]), generated_at))
+                                  r_by.get(b.code, ranked.iloc[0:0]), generated_at, (ballots or {}).get(b.code)))
         progress(b)
     return paths
 

@@ -218,7 +218,7 @@ def _leaf(ws, f: _Formats, c: Campaign, k: Criterion, r: int, col: dict, fill: F
         ws.write_blank(r, col[R.TARGET], None, f.num) if k.target is None else ws.write_number(r, col[R.TARGET], k.target, f.num)
     if computed(k):
         actual = fill.actuals.get(k.code)
-        _write_input(ws, r, col[R.ACTUAL], actual, f.input)
+        write_input(ws, r, col[R.ACTUAL], actual, f.input)
         a = xl_rowcol_to_cell(r, col[R.ACTUAL])
         shown = provisional(k, _num(actual))
         if k.kind == "trừ điểm":
@@ -240,7 +240,7 @@ def _leaf(ws, f: _Formats, c: Campaign, k: Criterion, r: int, col: dict, fill: F
         ws.write_formula(r, col[R.SELF], formula, f.num, shown)
     else:
         score = fill.scores.get(k.code)
-        _write_input(ws, r, col[R.SELF], score, f.input)
+        write_input(ws, r, col[R.SELF], score, f.input)
         if R.ACTUAL in col:
             ws.write_blank(r, col[R.ACTUAL], None, f.num)
         shown = _num(score) or 0.0
@@ -251,7 +251,7 @@ def _leaf(ws, f: _Formats, c: Campaign, k: Criterion, r: int, col: dict, fill: F
     ws.write_string(r, col[R.HOW], how + note, f.hint)
     explanation = fill.explanations.get(k.code)
     ws.set_row(r, row_height((k.text, 58), (how + note, 24 * 1.2), (str(explanation or ""), 40)))
-    _write_input(ws, r, col[R.EXPLAIN], explanation, f.input_text)
+    write_input(ws, r, col[R.EXPLAIN], explanation, f.input_text)
     ws.data_validation(r, col[R.EXPLAIN], r, col[R.EXPLAIN], {
         "validate": "length", "criteria": "<=", "value": 2000, "input_title": "Giải trình",
         "input_message": ("Bắt buộc giải trình, nêu minh chứng." if k.explanation == "luôn" else
@@ -279,7 +279,7 @@ def _score_validation(ws, r: int, c: int, k: Criterion) -> None:
     ws.data_validation(r, c, r, c, {**rule, **alert, "input_message": msg, "error_message": msg})
 
 
-def _write_input(ws, r: int, c: int, value, fmt) -> None:
+def write_input(ws, r: int, c: int, value, fmt) -> None:
     if value is None or value == "":
         ws.write_blank(r, c, None, fmt)
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -308,8 +308,8 @@ def _items(wb, f: _Formats, c: Campaign, fill: Fill) -> None:
         ws.set_row(r, row_height((item.text, 56), (str(why or ""), 44)))
         ws.write_number(r, 3, item.points, f.num)
         ws.write_number(r, 4, item.cap, f.num)
-        _write_input(ws, r, claim, points, f.input)
-        _write_input(ws, r, claim + 1, why, f.input_text)
+        write_input(ws, r, claim, points, f.input)
+        write_input(ws, r, claim + 1, why, f.input_text)
         msg = f"Từ 0 đến {_fmt(item.cap)} điểm ({_fmt(item.points)} điểm mỗi lần)."
         ws.data_validation(r, claim, r, claim, {"validate": "decimal", "criteria": "between", "minimum": 0,
                                                 "maximum": item.cap, "input_title": "Điểm kê khai", "input_message": msg,

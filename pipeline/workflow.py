@@ -122,12 +122,18 @@ def unranked_units(c: Campaign, v: Validation) -> pd.DataFrame:
 
 
 def run_review(root: Path, generated_at, progress=lambda bloc: None) -> tuple[list[Path], Validation]:
-    """Validate and score; write out/review/<bloc>.xlsx for each bloc head, pre-filled with the self scores."""
+    """Validate and score; write out/review/<bloc>.xlsx for each bloc head, pre-filled with the self scores,
+    or with what a completed review already in CAMPAIGN/review/ says (a re-run after a late return loses
+    nothing the bloc head typed)."""
+    p = Paths(root)
     v = run_validate(root)
     c = v.campaign
     m = matrix(c, v.values)
-    ranked = rank(c, totals(c, v.values, m))
-    return write_reviews(c, Paths(root).out / "review", m, ranked, generated_at, progress), v
+    found, reviewed, ballots = load_reviews(c, p.reviews, m)
+    m = with_review(m, reviewed)
+    ranked = rank(c, with_votes(c, totals(c, v.values, m), ballots))
+    v.issues = v.issues + found
+    return write_reviews(c, p.out / "review", m, ranked, generated_at, progress, ballots), v
 
 
 def run_rank(root: Path, progress=lambda unit: None) -> tuple[Path, Validation, pd.DataFrame, YearEnd]:

@@ -626,3 +626,26 @@ def test_an_untouched_review_keeps_every_final_bit_for_bit(base, tmp_path):
     assert issues == []
     assert base.self[("B04", "I.1")] == 40 / 3  # B04's actual 110 against B03's best 130: a repeating decimal
     assert finals(base, reviewed) == base.self
+
+
+# --- 8. a re-run keeps what the bloc head typed ------------------------------------------------
+
+def test_review_rerun_carries_a_completed_review_over(base, camp):
+    """After a late return the officer runs `thidua review` again: K1's new workbook starts from the completed
+    review in CAMPAIGN/review/ (scores, notes, votes, counts), K2's from the self scores; the original is untouched."""
+    done = edit(base.review["K1"], camp / "review" / "K1.xlsx", scores={("A03", "II.2"): (15, "Thiếu minh chứng")},
+                votes={V.LEADER: {"A01": 4, "A02": 1}, V.HEAD: {"A02": 5}}, counts=FULL)
+    before = done.read_bytes()
+    paths, _ = run_review(camp, WHEN)
+    again = {p.stem: openpyxl.load_workbook(p) for p in paths}
+    ws, vs = again["K1"][V.REVIEW_SHEET], again["K1"][V.VOTES_SHEET]
+    assert ws[review_cell(ws, "A03", "II.2")].value == 15
+    assert ws[review_cell(ws, "A03", "II.2", V.NOTE)].value == "Thiếu minh chứng"
+    assert ws[review_cell(ws, "A02", "I.2")].value == base.self[("A02", "I.2")]  # untouched rows: the self score
+    assert [vs[vote_cell(vs, u, V.LEADER)].value for u in ("A01", "A02", "A03")] == [4, 1, None]
+    assert vs[vote_cell(vs, "A02", V.HEAD)].value == 5
+    assert [vs[count_cell(vs, label)].value for label in (V.PRESENT, V.ISSUED, V.VALID)] == [5, 5, 5]
+    k2 = again["K2"][V.REVIEW_SHEET]
+    k2_self = {(u, k): s for (u, k), s in base.self.items() if u.startswith("B")}
+    assert {key: k2[review_cell(k2, *key)].value for key in k2_self} == pytest.approx(k2_self, abs=1e-12)
+    assert done.read_bytes() == before  # CAMPAIGN/review/ is read, never written

@@ -204,7 +204,8 @@ def review(campaign):
     """Bảng thẩm định, bỏ phiếu cho Trưởng khối. Reads out/submissions/ (after collect); writes
     out/review/<bloc>.xlsx per bloc: sheet Thẩm định (self scores beside editable reviewed scores, a note
     column) and sheet Bỏ phiếu (votes for the leading unit, next year's head and deputy; units present,
-    ballots issued and valid). Completed workbooks go in CAMPAIGN/review/, where `rank` reads them."""
+    ballots issued and valid). Completed workbooks go in CAMPAIGN/review/, where `rank` reads them; a
+    re-run (after a late return) starts from them, so nothing typed there is lost."""
     from .workflow import Paths, run_review
 
     c_file = campaign / "campaign.xlsx"

@@ -154,9 +154,10 @@ def collect(campaign, sources):
 @CAMPAIGN
 @_stops_cleanly
 def status(campaign):
-    """Tình hình nộp bài. Reads out/submissions/ (after collect); prints per unit: returned
-    (versions, last received), late, missing, has errors."""
-    from .workflow import run_validate, unit_summary
+    """Tình hình nộp bài. Reads out/submissions/ (after collect) and CAMPAIGN/review/; prints per unit:
+    returned (versions, last received), late, missing, has errors; per bloc: the completed review and the
+    ballot, and how many registration forms came in."""
+    from .workflow import run_validate, unit_summary, year_end_status
 
     v = run_validate(campaign)
     frame = unit_summary(v.campaign, v.issues, v.received, v.valid)
@@ -168,6 +169,10 @@ def status(campaign):
                        + f" {r.versions} bản  {r.received}  {r.errors} lỗi, {r.warnings} cảnh báo")
     counts = frame["status"].value_counts()
     click.echo(", ".join(f"{k}: {n}" for k, n in counts.items()))
+    for r in year_end_status(campaign, v).itertuples():
+        review = (f"bảng thẩm định {r.review}: {r.changed} điểm điều chỉnh, {r.issues} vấn đề" if r.review
+                  else click.style("chưa có bảng thẩm định", fg="yellow"))
+        click.echo(f"Khối {r.bloc}: {review}; bỏ phiếu {r.ballot}; phiếu đăng ký thi đua {r.forms}/{r.members}")
 
 
 def _print_issues(v) -> None:

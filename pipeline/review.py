@@ -10,6 +10,7 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
+from schemas import frame
 from schemas import review as V
 from schemas.returns import META_SHEET
 
@@ -323,7 +324,7 @@ def check_review(c: Campaign, ret: ReviewReturn, current: dict[tuple[str, str], 
     """
     file, meta = ret.file, ret.meta
     issues = [Issue(i.code, i.severity, "", file, i.sheet, i.cell, i.params) for i in ret.issues]
-    empty = pd.DataFrame(columns=list(V.REVIEWED_SCORES.columns))
+    empty = frame([], V.REVIEWED_SCORES)
     if meta.get("campaign_id") != c.settings.campaign_id:
         return issues + [Issue("wrong_campaign", file=file, sheet=META_SHEET, params={
             "found": meta.get("campaign_id", ""), "expected": c.settings.campaign_id})], empty, None
@@ -370,8 +371,7 @@ def check_review(c: Campaign, ret: ReviewReturn, current: dict[tuple[str, str], 
             reviewed.append({"unit": r.unit, "code": r.code, "reviewed": x, "note": r.note, "file": file,
                              "sheet": V.REVIEW_SHEET, "cell": r.cell})
     found, ballot = _ballot_check(c, bloc, ret)
-    frame = pd.DataFrame(reviewed, columns=list(V.REVIEWED_SCORES.columns)).astype({"reviewed": "float64"})
-    return issues + found, V.REVIEWED_SCORES.validate(frame), ballot
+    return issues + found, V.REVIEWED_SCORES.validate(frame(reviewed, V.REVIEWED_SCORES)), ballot
 
 
 def _ballot_check(c: Campaign, bloc: Bloc, ret: ReviewReturn) -> tuple[list[Issue], Ballot | None]:
@@ -454,5 +454,5 @@ def load_reviews(c: Campaign, folder: Path, m: pd.DataFrame) -> tuple[list[Issue
             frames[bloc] = reviewed
             if ballot is not None:
                 ballots[bloc] = ballot
-    reviewed = pd.concat(frames.values(), ignore_index=True) if frames else pd.DataFrame(columns=list(V.REVIEWED_SCORES.columns))
+    reviewed = pd.concat(frames.values(), ignore_index=True) if frames else frame([], V.REVIEWED_SCORES)
     return issues, reviewed, ballots

@@ -116,4 +116,6 @@ def totals(c: Campaign, values: pd.DataFrame, m: pd.DataFrame) -> pd.DataFrame:
             # rounded so that equal subtotals reached by different sums compare equal in the tie-break
             row[f"group:{g}"] = round(float(um.loc[um["group"] == g, "final"].sum()), 9)
         rows.append(row)
-    return pd.DataFrame(rows)
+    columns = ["bloc", "unit", "name", "short_name", "self_total", "reviewed_total", "bonus", "deduction", "total",
+               "grade", *(f"group:{g}" for g in groups)]
+    return pd.DataFrame(rows, columns=columns)  # the columns also when nobody has a valid return yet

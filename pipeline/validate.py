@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from schemas import frame
 from schemas import returns as R
 
 from .campaign import Campaign, Criterion, Unit
@@ -189,7 +190,4 @@ def validate(c: Campaign, received: dict[str, Received], rejected: list[Receipt]
         if not any(i.severity == ERROR for i in found):
             valid.add(u.code)
             values += vals
-    frame = pd.DataFrame(values, columns=list(R.VALUES.columns))
-    frame[["score", "actual"]] = frame[["score", "actual"]].astype("float64")
-    frame = frame.astype({k: object for k in frame.columns if k not in ("score", "actual")})
-    return issues, R.VALUES.validate(frame), valid
+    return issues, R.VALUES.validate(frame(values, R.VALUES)), valid

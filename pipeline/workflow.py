@@ -121,6 +121,26 @@ def unranked_units(c: Campaign, v: Validation) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["bloc", "unit", "name", "reason"])
 
 
+def year_end_status(root: Path, v: Validation) -> pd.DataFrame:
+    """Per bloc: the completed review (file, scores changed, issues), the ballot, registrations received."""
+    c = v.campaign
+    m = matrix(c, v.values)
+    issues, reviewed, ballots = load_reviews(c, Paths(root).reviews, m)
+    current = dict(zip(zip(m["unit"], m["code"]), m["self"]))
+    forms = {r.unit for r in v.receipts if r.form == "registration" and r.status == "ok"}
+    rows = []
+    for b in c.blocs:
+        mine = reviewed[reviewed["unit"].isin([u.code for u in c.members(b.code)])]
+        changed = sum(abs(x - current[(u, k)]) > 1e-9 for u, k, x in zip(mine["unit"], mine["code"], mine["reviewed"]))
+        ballot = ballots.get(b.code)
+        files = set(mine["file"]) | ({ballot.file} if ballot else set())
+        rows.append({"bloc": b.code, "review": ", ".join(sorted(files)), "changed": int(changed),
+                     "issues": sum(i.file in files for i in issues),
+                     "ballot": "chưa có" if ballot is None else "hợp lệ" if ballot.ok else "không hợp lệ",
+                     "forms": sum(u.code in forms for u in c.members(b.code)), "members": len(c.members(b.code))})
+    return pd.DataFrame(rows)
+
+
 def run_review(root: Path, generated_at, progress=lambda bloc: None) -> tuple[list[Path], Validation]:
     """Validate and score; write out/review/<bloc>.xlsx for each bloc head, pre-filled with the self scores,
     or with what a completed review already in CAMPAIGN/review/ says (a re-run after a late return loses

@@ -276,3 +276,30 @@ def test_a_damaged_review_is_an_issue_not_a_traceback(sample_copy):
     assert "NC.xlsx" in result.output and "unreadable" in result.output
     # Without NC's review and ballot: its head and deputy come from the rotation rule (deputy NC07 becomes head).
     assert "Khối NC năm 2026: Trưởng khối NC07" in result.output
+
+
+def test_status_before_collect_and_after_shows_the_year_end(sample_copy, tmp_path):
+    """Before anything is collected status still answers (no traceback); after, each bloc's review and ballot."""
+    import shutil
+
+    from conftest import SAMPLE
+
+    fresh = tmp_path / "fresh"
+    shutil.copytree(SAMPLE, fresh, ignore=shutil.ignore_patterns("out"))
+    result = run("status", fresh)
+    assert result.exit_code == 0, result.output
+    assert_clean(result)
+    assert "Chưa gửi: 31" in result.output
+    result = run("status", sample_copy)
+    assert result.exit_code == 0, result.output
+    assert "Khối KT: bảng thẩm định KT.xlsx: 3 điểm điều chỉnh, 1 vấn đề; bỏ phiếu hợp lệ" in result.output
+    assert "Khối VX: bảng thẩm định VX.xlsx" in result.output and "phiếu đăng ký thi đua 10/10" in result.output
+
+
+@pytest.mark.parametrize("command", ["validate", "review", "rank"])
+def test_year_end_commands_on_a_campaign_with_no_returns_yet(campaign_dir, command):
+    """Nothing collected: every unit is reported missing, the workbooks are still written, never a traceback."""
+    result = run(command, campaign_dir)
+    assert_clean(result)
+    assert result.exit_code == (1 if command == "validate" else 0), result.output
+    assert "0/6 đơn vị có bản tự chấm hợp lệ" in result.output

@@ -7,10 +7,9 @@ import unicodedata
 from pathlib import Path
 
 import pandas as pd
-import xlsxwriter
 
 from .campaign import Campaign
-from .templates import A4, FONT, row_height
+from .templates import A4, FONT, new_workbook, row_height
 
 CREATED = dt.datetime(2000, 1, 1)  # fixed: the same inputs give byte-identical workbooks
 HELD_SHEET = "Không đề nghị"
@@ -292,11 +291,9 @@ def write_proposal(path: Path, c: Campaign, proposals: pd.DataFrame, held: pd.Da
     """One printable list per (award, issuer), then the units held back; byte-identical for the same inputs."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
-                                         "strings_to_numbers": False,
-                                         "default_format_properties": {"font_name": FONT, "font_size": 12}})
-    wb.set_properties({"title": f"Danh sách đề nghị khen thưởng năm {c.settings.year}",
-                       "author": _t(c.settings.issuing_body), "created": CREATED})
+    wb = new_workbook(path, {"title": f"Danh sách đề nghị khen thưởng năm {c.settings.year}",
+                             "author": _t(c.settings.issuing_body), "created": CREATED},
+                      default_format_properties={"font_name": FONT, "font_size": 12})
     f = _Formats(wb)
     proposals, held = _text(proposals), _text(held)
     taken = {HELD_SHEET.casefold()}

@@ -70,8 +70,8 @@ def _read(book: Book, file: str) -> Return:
             rows.append({
                 "unit": unit, "file": file, "section": section, "sheet": sheet, "row": r + 1, "code": code,
                 "code_cell": cell_name(r, at[R.CODE]),
-                "score": _value(get(columns["score"])), "score_cell": cell_name(r, at[columns["score"]]),
-                "actual": _value(get(columns["actual"])) if columns["actual"] in at else None,
+                "score": cell_value(get(columns["score"])), "score_cell": cell_name(r, at[columns["score"]]),
+                "actual": cell_value(get(columns["actual"])) if columns["actual"] in at else None,
                 "actual_cell": cell_name(r, at[columns["actual"]]) if columns["actual"] in at else "",
                 "explanation": text(get(columns["explanation"])),
                 "explanation_cell": cell_name(r, at[columns["explanation"]]),
@@ -95,7 +95,7 @@ def check_rows(returns: list[Return]) -> None:
         R.RETURN_ROWS.validate(pd.concat(frames, ignore_index=True))
 
 
-def _value(v):
+def cell_value(v):
     """Keep numbers as numbers and text as clean text; a blank cell is None."""
     if v is None or (isinstance(v, str) and text(v) == ""):
         return None

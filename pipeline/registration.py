@@ -12,7 +12,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NamedTuple
 
-import xlsxwriter
 
 from schemas import returns as R
 
@@ -21,7 +20,7 @@ from .collect import Receipt, latest
 from .issues import ERROR, WARNING, Issue, has_errors
 from .read import read_meta
 from . import templates
-from .templates import A4, FONT, _Formats, write_input, row_height, write_cover, write_meta
+from .templates import A4, FONT, _Formats, new_workbook, row_height, write_cover, write_input, write_meta
 from .workbook import Book, cell_name, find_table, text
 
 # Marks in `Đăng ký` read as "not registered" (with a warning); any other mark but x reads as registered.
@@ -46,10 +45,8 @@ def write_registration(path: Path, c: Campaign, unit: Unit, generated_at: dt.dat
     fill = fill or {}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
-                                         "strings_to_numbers": False})
-    wb.set_properties({"title": f"Đăng ký thi đua {c.settings.year} - {unit.name}",
-                       "author": c.settings.issuing_body, "created": generated_at})
+    wb = new_workbook(path, {"title": f"Đăng ký thi đua {c.settings.year} - {unit.name}",
+                             "author": c.settings.issuing_body, "created": generated_at})
     f = _Formats(wb)
     _cover(wb, f, c, unit)
     _awards(wb, f, c, unit, fill.get("awards", {}))

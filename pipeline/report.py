@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from .campaign import Campaign
+from .templates import new_workbook
 from .issues import ISSUE_COLUMNS, Issue, to_frame
 
 FONT = "Times New Roman"
@@ -61,9 +61,7 @@ class Book:
 
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
-                                                  "strings_to_numbers": False, "nan_inf_to_errors": True})
-        self.wb.set_properties({"created": CREATED})
+        self.wb = new_workbook(path, {"created": CREATED}, nan_inf_to_errors=True)
         base = {"font_name": FONT, "font_size": 11}
         self.text = self.wb.add_format({**base, "text_wrap": True, "valign": "top"})
         self.num = self.wb.add_format({**base, "num_format": "0.00", "valign": "top"})

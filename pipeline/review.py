@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from schemas import frame
@@ -16,8 +15,8 @@ from schemas.returns import META_SHEET
 
 from .campaign import Bloc, Campaign
 from .issues import ERROR, WARNING, Issue
-from .read import read_meta
-from .templates import FONT, row_height, write_input, write_meta
+from .read import cell_value, read_meta
+from .templates import FONT, new_workbook, row_height, write_input, write_meta
 from .validate import read_number, score_issues
 from .workbook import Book, cell_name, find_header, find_table, text, vn
 
@@ -39,10 +38,8 @@ def write_review(path: Path, c: Campaign, bloc: Bloc, m: pd.DataFrame, ranked: p
     review (merged onto `m` by score.with_review) said, with its note; `ballot` carries the votes typed."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
-                                         "strings_to_numbers": False})
-    wb.set_properties({"title": f"Thẩm định, bỏ phiếu {bloc.name} năm {c.settings.year}",
-                       "author": c.settings.issuing_body, "created": generated_at})
+    wb = new_workbook(path, {"title": f"Thẩm định, bỏ phiếu {bloc.name} năm {c.settings.year}",
+                             "author": c.settings.issuing_body, "created": generated_at})
     f = _formats(wb)
     _scores(wb, f, c, bloc, m)
     _ballot(wb, f, c, bloc, ranked, ballot)
@@ -257,8 +254,8 @@ def _read(book: Book, file: str) -> ReviewReturn:
             line = grid[r]
             unit, code = text(at(line, col[V.UNIT])), text(at(line, col[V.CODE]))
             if unit and code:  # unit subtotal rows have no criterion code
-                rows.append({"unit": unit, "code": code, "self": _value(at(line, col[V.SELF])),
-                             "reviewed": _value(at(line, col[V.REVIEWED])), "note": text(at(line, col[V.NOTE])),
+                rows.append({"unit": unit, "code": code, "self": cell_value(at(line, col[V.SELF])),
+                             "reviewed": cell_value(at(line, col[V.REVIEWED])), "note": text(at(line, col[V.NOTE])),
                              "unit_cell": cell_name(r, col[V.UNIT]), "cell": cell_name(r, col[V.REVIEWED]),
                              "note_cell": cell_name(r, col[V.NOTE])})
     got = find_table(book, V.VOTES_SHEET, V.VOTE_HEADERS, issues, file=file)
@@ -268,7 +265,7 @@ def _read(book: Book, file: str) -> ReviewReturn:
         while r < len(grid) and text(at(grid[r], col[V.UNIT])):
             line = grid[r]
             votes.append({"unit": text(at(line, col[V.UNIT])),
-                          **{k: _value(at(line, col[h])) for k, h in V.VOTE_COLUMNS.items()},
+                          **{k: cell_value(at(line, col[h])) for k, h in V.VOTE_COLUMNS.items()},
                           **{f"{k}_cell": cell_name(r, col[h]) for k, h in V.VOTE_COLUMNS.items()}})
             r += 1
         found = find_header(grid[r:], [V.KEY, V.VALUE], search_rows=10)
@@ -281,16 +278,9 @@ def _read(book: Book, file: str) -> ReviewReturn:
             for rr in range(r + kv_head + 1, min(len(grid), r + kv_head + 1 + 10)):
                 key = labels.get(text(at(grid[rr], kv[V.KEY])))
                 if key:
-                    counts[key] = (_value(at(grid[rr], kv[V.VALUE])), cell_name(rr, kv[V.VALUE]))
-    frame = lambda data, schema: pd.DataFrame(data, columns=list(schema.columns)).astype(object)  # noqa: E731
+                    counts[key] = (cell_value(at(grid[rr], kv[V.VALUE])), cell_name(rr, kv[V.VALUE]))
     return ReviewReturn(file, meta, V.REVIEW_ROWS.validate(frame(rows, V.REVIEW_ROWS)),
                         V.VOTE_ROWS.validate(frame(votes, V.VOTE_ROWS)), counts, issues)
-
-
-def _value(v):
-    if v is None or (isinstance(v, str) and text(v) == ""):
-        return None
-    return text(v) if isinstance(v, str) else v
 
 
 # --- checking -------------------------------------------------------------------------------

@@ -90,10 +90,8 @@ def write_template(path: Path, campaign: Campaign, unit: Unit, generated_at: dt.
     fill = fill or Fill()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
-                                         "strings_to_numbers": False})
-    wb.set_properties({"title": f"Tự chấm điểm thi đua {campaign.settings.year} - {unit.name}",
-                       "author": campaign.settings.issuing_body, "created": generated_at})
+    wb = new_workbook(path, {"title": f"Tự chấm điểm thi đua {campaign.settings.year} - {unit.name}",
+                             "author": campaign.settings.issuing_body, "created": generated_at})
     f = _Formats(wb)
     criteria = campaign.criteria_for(unit)
     _cover(wb, f, campaign, unit)
@@ -103,6 +101,15 @@ def write_template(path: Path, campaign: Campaign, unit: Unit, generated_at: dt.
                                             **fill.meta})
     wb.close()
     return path
+
+
+def new_workbook(path: Path, properties: dict, **options) -> xlsxwriter.Workbook:
+    """An xlsxwriter workbook in which text is always written as text, never read as a formula, link or number;
+    `properties` fix its document properties (a fixed `created` keeps the file byte-identical)."""
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
+                                         "strings_to_numbers": False, **options})
+    wb.set_properties(properties)
+    return wb
 
 
 def write_meta(wb, c: Campaign, generated_at: dt.datetime, keys: dict) -> None:

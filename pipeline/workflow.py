@@ -16,7 +16,7 @@ from .rank import rank
 from .read import check_rows, read_return
 from .registration import registrations
 from .report import YearEnd, write_results, write_validation
-from .review import load_reviews
+from .review import load_reviews, self_scores
 from .review import write_all as write_reviews
 from .score import matrix, totals, with_review
 from .validate import Received, validate
@@ -126,7 +126,7 @@ def year_end_status(root: Path, v: Validation) -> pd.DataFrame:
     c = v.campaign
     m = matrix(c, v.values)
     issues, reviewed, ballots = load_reviews(c, Paths(root).reviews, m)
-    current = dict(zip(zip(m["unit"], m["code"]), m["self"]))
+    current = self_scores(m)
     forms = {r.unit for r in v.receipts if r.form == "registration" and r.status == "ok"}
     rows = []
     for b in c.blocs:

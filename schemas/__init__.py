@@ -10,10 +10,12 @@ import pandera.pandas as pa
 
 
 def frame(rows: list[dict], schema: pa.DataFrameSchema) -> pd.DataFrame:
-    """Rows as a frame the schema accepts, also when there are none: float columns as float64, text columns
-    as Python objects (str), or as str when empty, where pandas cannot tell an empty object column's type."""
+    """Rows as a frame the schema accepts, also when there are none: float columns as float64, values as typed
+    (object) kept as objects, text columns as Python objects (str), or as str when empty, where pandas cannot
+    tell an empty object column's type."""
     out = pd.DataFrame(rows, columns=list(schema.columns))
-    floats = [k for k, col in schema.columns.items() if str(col.dtype) == "float64"]
-    texts = [k for k, col in schema.columns.items() if str(col.dtype).startswith("str")]
+    kinds = {k: str(col.dtype) for k, col in schema.columns.items()}
+    floats = [k for k, kind in kinds.items() if kind == "float64"]
     out[floats] = out[floats].astype("float64")
-    return out.astype({k: str if out.empty else object for k in texts})
+    return out.astype({k: (str if out.empty and kind.startswith("str") else object)
+                       for k, kind in kinds.items() if kind.startswith("str") or kind == "object"})

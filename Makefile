@@ -1,11 +1,12 @@
 # thidua: `make rank` sets everything up and runs the sample campaign; `make test` runs the tests.
 CAMPAIGN ?= sample_data/quang-tri-2025
+WHAT ?= templates
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test check templates collect validate status review rank bench sample master clean
+.PHONY: setup test check templates mail collect validate status review rank bench sample master clean
 
 # (Re)install when the venv is missing or pyproject.toml changed.
 $(STAMP): pyproject.toml
@@ -38,6 +39,10 @@ master: $(STAMP)
 
 clean:
 	rm -rf $(CAMPAIGN)/out
+
+# A dry run: the messages under out/outbox/$(WHAT)/; `thidua mail ... --send` sends them.
+mail: $(STAMP)
+	$(BIN)/thidua mail $(CAMPAIGN) --what $(WHAT)
 
 collect: $(STAMP)
 	$(BIN)/thidua collect $(CAMPAIGN)

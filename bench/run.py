@@ -368,9 +368,9 @@ def stages(root: Path, meter: Meter, units: int) -> dict:
         rejected = [r for r in receipts if r.status != "ok"]
         issues, values, valid = validate(c, received, rejected)
 
-    with meter.stage("validation.xlsx (unit_summary + write)", len(c.units), "units"):
-        write_validation(p.out / "validation.xlsx", c, issues, unit_summary(c, issues, received, valid))
     v = Validation(c, issues, values, valid, received, receipts)
+    with meter.stage("validation.xlsx (unit_summary + write)", len(c.units), "units"):
+        write_validation(p.out / "validation.xlsx", c, issues, unit_summary(v))
 
     with meter.stage("score: matrix", len(valid), "units"):
         m = matrix(c, values)

@@ -68,6 +68,13 @@ class Settings:
     signer_title: str
     signer_name: str
     recipients: tuple[str, ...]
+    mail_from: str = ""  # the officer's address the templates are sent from
+    mail_from_name: str = ""
+    smtp_host: str = ""
+    smtp_port: int | None = None  # None: by smtp_security (587, 465, 25)
+    smtp_security: str = "starttls"
+    smtp_user: str = ""  # the password is never in the covenant: THIDUA_SMTP_PASSWORD or a prompt
+    mail_trusted: tuple[str, ...] = ()  # addresses that may send a return for any unit (officer, bloc heads)
 
 
 @dataclass(frozen=True)
@@ -258,7 +265,29 @@ def _choice(*allowed):
         if s not in allowed:
             raise ValueError("một trong: " + ", ".join(allowed))
         return s
+    parse.choices = allowed  # the blank master's dropdown for this setting
     return parse
+
+
+EMAIL = re.compile(r"^[^@\s;,<>]+@[^@\s;,<>]+\.[^@\s;,<>]+$")
+
+
+def email_address(v) -> str:
+    s = text(v).lower()
+    if not EMAIL.match(s):
+        raise ValueError("địa chỉ email dạng ten@donvi.gov.vn")
+    return s
+
+
+def _emails(v) -> tuple[str, ...]:
+    return tuple(email_address(p) for p in re.split(r"[;,\s]+", text(v)) if p.strip())
+
+
+def _port(v) -> int:
+    x = _num(v)
+    if not (x.is_integer() and 0 < x < 65536):
+        raise ValueError("số cổng từ 1 đến 65535")
+    return int(x)
 
 
 def _yes(v) -> bool:
@@ -285,7 +314,7 @@ SETTINGS = {
     "issuing_body": ("Cơ quan ban hành", text, REQUIRED),
     "place": ("Địa danh (ghi ngày tháng)", text, REQUIRED),
     "deadline": ("Hạn nộp bản tự chấm", _date, REQUIRED),
-    "reply_to": ("Email nhận bản tự chấm", text, ""),
+    "reply_to": ("Email nhận bản tự chấm", email_address, ""),
     "scale": ("Thang điểm", _num, 100.0),
     "bonus_cap": ("Điểm thưởng tối đa", _num, 5.0),
     "deduction_cap": ("Điểm trừ tối đa", _num, None),
@@ -310,6 +339,14 @@ SETTINGS = {
     "signer_name": ("Họ và tên người ký", text, ""),
     "recipients": ("Nơi nhận (cách nhau bởi dấu ;)", lambda v: tuple(p.strip() for p in text(v).split(";") if p.strip()),
                    ("Như trên", "Lưu: VT, TĐKT")),
+    "mail_from": ("Email gửi mẫu cho các đơn vị (người gửi)", email_address, ""),
+    "mail_from_name": ("Tên người gửi hiển thị trong thư", text, ""),
+    "smtp_host": ("Máy chủ gửi thư SMTP (ví dụ mail.tinh.gov.vn)", text, ""),
+    "smtp_port": ("Cổng SMTP (để trống: 587 với starttls, 465 với ssl, 25 với none)", _port, None),
+    "smtp_security": ("Bảo mật SMTP", _choice("starttls", "ssl", "none"), "starttls"),
+    "smtp_user": ("Tài khoản SMTP (mật khẩu không ghi ở đây: nhập khi gửi)", text, ""),
+    "mail_trusted": ("Email được gửi bản tự chấm thay đơn vị (cán bộ thi đua, Trưởng khối; cách nhau bởi ;)",
+                     _emails, ()),
 }
 GRADE_KEYS = (("Xuất sắc", "grade_excellent"), ("Tốt", "grade_good"), ("Khá", "grade_fair"), ("Hoàn thành", "grade_complete"))
 

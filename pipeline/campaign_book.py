@@ -78,7 +78,9 @@ def write_campaign(path: Path, content: dict[str, list[dict]]) -> Path:
             given = {r["key"]: r["value"] for r in rows}
             rows = [{"key": k, "label": label, "value": given.get(k)} for k, (label, _, _) in SETTINGS.items()
                     if k in given]
-        _sheet(wb, fmt, schema, rows)
+        ws = _sheet(wb, fmt, schema, rows)
+        if schema is S.SETTINGS:
+            _setting_choices(ws, rows)
     wb.close()
     return path
 
@@ -110,6 +112,18 @@ def _sheet(wb, fmt, schema, rows: list[dict]) -> None:
                                                "error_message": "Chọn một giá trị trong danh sách."})
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(len(rows), 1), len(names) - 1)
+    return ws
+
+
+def _setting_choices(ws, rows: list[dict]) -> None:
+    """A dropdown on the value of each setting that takes one of a few words (level, smtp_security, ...)."""
+    column = list(S.SETTINGS.columns).index("value")
+    for r, row in enumerate(rows, start=1):
+        choices = getattr(SETTINGS[row["key"]][1], "choices", None)
+        if choices:
+            ws.data_validation(r, column, r, column, {"validate": "list", "source": list(choices),
+                                                      "error_title": "Giá trị không hợp lệ",
+                                                      "error_message": "Chọn một giá trị trong danh sách."})
 
 
 # The blank master's example rows: a complete small covenant the officer overwrites.
@@ -123,7 +137,10 @@ EXAMPLE = {
         ("tie_break", "nhom:I, it_diem_tru, nhieu_diem_thuong, phieu"), ("na_policy", "quy_doi"),
         ("review_tolerance", 2), ("reform_date", "2025-07-01"), ("head_rotation", "pho_len_truong"),
         ("max_file_mb", 10), ("vote_base", "thanh_vien"), ("proposal_date", None), ("signer_title", "CHỦ TỊCH"),
-        ("signer_name", ""), ("recipients", "Như trên; Lưu: VT, TĐKT"))],
+        ("signer_name", ""), ("recipients", "Như trên; Lưu: VT, TĐKT"),
+        ("mail_from", "thiduakhenthuong@example.gov.vn"), ("mail_from_name", "Ban Thi đua - Khen thưởng"),
+        ("smtp_host", "mail.example.gov.vn"), ("smtp_port", None), ("smtp_security", "starttls"),
+        ("smtp_user", "thiduakhenthuong@example.gov.vn"), ("mail_trusted", "thiduakhenthuong@example.gov.vn"))],
     "Khối": [{"code": "K1", "name": "Khối thi đua ví dụ", "head": "DV01", "deputy": "DV02"}],
     "Đơn vị": [
         {"code": "DV01", "name": "Sở Nội vụ", "short_name": "Sở Nội vụ", "bloc": "K1", "email": "snv@example.gov.vn"},

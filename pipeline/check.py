@@ -46,9 +46,12 @@ def load_campaign(path: Path) -> tuple[Campaign | None, list[Issue]]:
     return campaign, issues
 
 
-def load_checked(path: Path) -> Campaign:
-    """The campaign for a stage that needs a sound covenant; any error in it stops the run."""
+def load_checked(path: Path, warnings: list[Issue] | None = None) -> Campaign:
+    """The campaign for a stage that needs a sound covenant; any error in it stops the run. The warnings are
+    added to `warnings` when given."""
     campaign, issues = load_campaign(path)
+    if warnings is not None:
+        warnings += [i for i in issues if i.severity != ERROR]
     errors = [i for i in issues if i.severity == ERROR]
     if campaign is None or errors:
         first = (errors or issues)[0]
@@ -87,6 +90,7 @@ def _blocs_and_units(c: Campaign, at: _At) -> list[Issue]:
     for u in c.units:
         if u.bloc and u.bloc not in blocs:
             issues.append(at("unknown_bloc", S.UNITS, "code", u.code, "bloc", bloc=u.bloc))
+    issues += _emails(c, at)
     for b in c.blocs:
         members = {u.code for u in c.members(b.code)}
         if not members:
@@ -96,6 +100,18 @@ def _blocs_and_units(c: Campaign, at: _At) -> list[Issue]:
                 issues.append(at("head_not_member", S.BLOCS, "code", b.code, column, role=role, unit=unit, bloc=b.code))
         if b.head and b.head == b.deputy:
             issues.append(at("head_is_deputy", S.BLOCS, "code", b.code, "deputy", bloc=b.code))
+    return issues
+
+
+def _emails(c: Campaign, at: _At) -> list[Issue]:
+    """Mail needs every unit's address, and one address per unit to tell who sent a return."""
+    issues = [at("email_missing", S.UNITS, "code", u.code, "email", WARNING, unit=u.code) for u in c.units if not u.email]
+    owners: dict[str, list[str]] = {}
+    for u in c.units:
+        if u.email:
+            owners.setdefault(u.email.lower(), []).append(u.code)
+    issues += [at("email_shared", S.UNITS, "code", codes[1], "email", WARNING, email=email, units=", ".join(codes))
+               for email, codes in owners.items() if len(codes) > 1]
     return issues
 
 

@@ -1,10 +1,10 @@
 """Command line: one click group, one subcommand per stage; no logic beyond wiring and printing."""
 from __future__ import annotations
 
-import datetime as dt
 import os
 import shutil
 import sys
+from dataclasses import replace
 from functools import wraps
 from pathlib import Path
 
@@ -51,9 +51,10 @@ def main():
       CAMPAIGN/out/            everything thidua writes (deletable, rebuildable)
 
     \b
-    Order of work: new -> check -> templates [--registration] -> (units fill in)
-    -> collect -> validate -> review -> (bloc heads review, conference votes;
-    completed reviews into CAMPAIGN/review/) -> rank.
+    Order of work: new -> check -> templates [--registration] -> mail (templates
+    out) -> (units fill in, reply by mail) -> collect [mailbox, --imap] -> validate
+    -> mail --what feedback / reminder -> review -> mail --what review -> (bloc
+    heads review, conference votes; completed reviews into CAMPAIGN/review/) -> rank.
     """
 
 
@@ -92,16 +93,6 @@ def check(campaign):
     click.secho("campaign.xlsx hợp lệ." + (f" ({len(issues)} cảnh báo)" if issues else ""), fg="green")
 
 
-def generated_at(campaign_file: Path) -> dt.datetime:
-    """When templates count as made: SOURCE_DATE_EPOCH, else when campaign.xlsx was last saved.
-
-    Never 'now', so the same covenant gives byte-identical templates on every run.
-    """
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    stamp = int(epoch) if epoch and epoch.isdigit() else int(campaign_file.stat().st_mtime)
-    return dt.datetime.fromtimestamp(stamp, dt.timezone.utc).replace(tzinfo=None)
-
-
 @main.command()
 @CAMPAIGN
 @click.option("--registration", is_flag=True,
@@ -115,6 +106,7 @@ def templates(campaign, registration):
     from . import registration as forms
     from . import templates as scores
     from .check import load_checked
+    from .workflow import generated_at
 
     c = load_checked(campaign / "campaign.xlsx")
     module, folder = (forms, "registration") if registration else (scores, "templates")
@@ -131,23 +123,118 @@ def _bar(label: str, length: int):
 @main.command()
 @CAMPAIGN
 @click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--imap", "imap_url", metavar="URL", default="",
+              help="Also read an IMAP folder, read-only: imaps://user@host[:port]/FOLDER. Password from "
+                   "THIDUA_IMAP_PASSWORD (or THIDUA_SMTP_PASSWORD), else asked.")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d", "%d/%m/%Y"]), default=None,
+              help="With --imap: only messages from this day on (2025-12-01 or 01/12/2025).")
 @_stops_cleanly
-def collect(campaign, sources):
-    """Thu nhận bản tự chấm. Reads CAMPAIGN/inbox/ (or SOURCES: files, folders); copies every file,
-    unchanged, to out/submissions/<sha256>.<ext> and writes a receipt per file to
-    out/submissions/receipts.csv. Nothing in the inbox is modified or moved."""
-    from .collect import STATUS, find_files
+def collect(campaign, sources, imap_url, since):
+    """Thu nhận bản tự chấm. Reads CAMPAIGN/inbox/ (or SOURCES): workbooks (.xlsx .xlsm .xls .ods), mail
+    (.eml, .mbox, Maildir folders, a Zimbra export .tgz) and, with --imap, a mailbox folder on the server
+    (nothing there is flagged, moved or deleted). Every workbook, and every workbook attached to a message, is
+    copied unchanged to out/submissions/<sha256>.<ext> with a receipt in out/submissions/receipts.csv (sender,
+    Date, Message-ID of a mailed one); other attachments (minh chứng: PDF, images, Word) go to
+    out/submissions/evidence/<unit>/. A mailed return is received at its message's Date; a plain file at the
+    time in inbox/received.csv, else its modification time. Nothing in the inbox is modified or moved.
+
+    \b
+    Example:
+      thidua collect CAMPAIGN CAMPAIGN/inbox thu-tu-cham.mbox
+      thidua collect CAMPAIGN --imap imaps://thiduakhenthuong@mail.tinh.gov.vn/INBOX --since 2025-12-01
+    """
+    from .collect import STATUS
     from .workflow import Paths, run_collect
 
-    count = len(find_files(list(sources) or [Paths(campaign).inbox]))
-    with _bar("Thu nhận", count) as bar:
-        receipts = run_collect(campaign, list(sources) or None, lambda r: bar.update(1))
+    password = _password("THIDUA_IMAP_PASSWORD", imap_url.split("//", 1)[-1].rsplit("@", 1)[0]) if imap_url else ""
+    # How many files the mailboxes hold is known only once read: the bar counts, without a total.
+    with click.progressbar((x for x in ()), label="Thu nhận", file=sys.stderr, show_pos=True) as bar:
+        receipts = run_collect(campaign, list(sources) or None, lambda r: bar.update(1), imap_url, password,
+                               since.date() if since else None)
     for r in receipts:
-        mark = "✓" if r.status == "ok" else "✗"
+        mark = "✓" if r.status == "ok" else "·" if r.status == "evidence" else "✗"
         kind = "phiếu đăng ký thi đua, " if r.form == "registration" else ""
-        click.echo(f"{mark} {r.received.replace('T', ' ')}  {r.unit or '-':6} {r.original}  {kind}{STATUS[r.status]}"
-                   + (f" ({r.note})" if r.note else ""))
+        sender = f" từ {r.sender}" if r.sender else ""
+        click.echo(f"{mark} {r.received.replace('T', ' ')}  {r.unit or '-':6} {r.original}{sender}  {kind}"
+                   f"{STATUS[r.status]}" + (f" ({r.note})" if r.note else ""))
     click.echo(f"{len(receipts)} tệp đã nhận; lưu tại {Paths(campaign).submissions}")
+
+
+def _password(variable: str, user: str) -> str:
+    """From the environment, else asked without echo; never written anywhere."""
+    return (os.environ.get(variable) or os.environ.get("THIDUA_SMTP_PASSWORD")
+            or click.prompt(f"Mật khẩu của {user}", hide_input=True, err=True))
+
+
+@main.command()
+@CAMPAIGN
+@click.option("--what", type=click.Choice(["templates", "registration", "review", "reminder", "feedback"]),
+              default="templates", show_default=True, help="Which mailing.")
+@click.option("--send", is_flag=True, help="Send through SMTP. Without it nothing leaves the machine.")
+@click.option("--resend", is_flag=True, help="With --send: send again what sent.csv says was sent.")
+@click.option("--only", multiple=True, metavar="CODE",
+              help="Only these units (or the units of these blocs); repeat or separate by commas.")
+@_stops_cleanly
+def mail(campaign, what, send, resend, only):
+    """Gửi thư cho các đơn vị. Writes one message per recipient to out/outbox/<what>/<unit or bloc>.eml
+    (To the unit's email on the Đơn vị sheet; for review the bloc head unit), a Vietnamese subject and text
+    and the workbook attached: templates (out/templates/), registration (out/registration/), review
+    (out/review/, after `thidua review`), reminder (to units that sent nothing, or whose newest return has
+    errors, with the template or their feedback), feedback (out/feedback/<unit>.xlsx, as a reply to the
+    message the return came in). Without --send this is a dry run: nothing leaves the machine. With --send
+    the messages go through the SMTP server of the Thiết lập sheet (smtp_host, smtp_port, smtp_security,
+    smtp_user; THIDUA_SMTP_HOST, THIDUA_SMTP_PORT, THIDUA_SMTP_SECURITY, THIDUA_SMTP_USER override them; the
+    password from THIDUA_SMTP_PASSWORD, else asked, never saved) and are logged in out/outbox/sent.csv; a
+    re-run sends only what has not been sent.
+
+    \b
+    Example:
+      thidua mail CAMPAIGN                      # dry run: look at out/outbox/templates/*.eml
+      thidua mail CAMPAIGN --send               # send every unit its template
+      thidua mail CAMPAIGN --what reminder --send
+      thidua mail CAMPAIGN --what feedback --send --only DV03
+    """
+    from .workflow import Paths, run_mail
+
+    codes = tuple(x.strip() for item in only for x in item.split(",") if x.strip())
+    written = run_mail(campaign, what, codes)
+    out = Paths(campaign).outbox
+    if not written:
+        click.echo(f"Không có thư {what} nào cần gửi.")
+        return
+    if not send:
+        for msg, path in written:
+            click.echo(f"  {msg['To']}  {path.relative_to(campaign)}")
+        click.secho(f"Chạy thử: đã ghi {len(written)} thư vào {out / what}; chưa gửi thư nào. "
+                    "Thêm --send để gửi (dry run: nothing sent).", fg="yellow")
+        return
+    _send(campaign, what, written, resend)
+
+
+def _send(campaign: Path, what: str, written: list, resend: bool) -> None:
+    from .check import load_checked
+    from .mail import smtp
+    from .workflow import Paths
+
+    s = load_checked(campaign / "campaign.xlsx").settings
+    config = smtp.config_from(s.smtp_host, s.smtp_port, s.smtp_security, s.smtp_user)
+    if not config.host:
+        raise ThiduaError("Chưa có máy chủ gửi thư: điền smtp_host ở trang Thiết lập hoặc đặt THIDUA_SMTP_HOST")
+    if config.user and not config.password:
+        config = replace(config, password=click.prompt(f"Mật khẩu SMTP của {config.user}", hide_input=True, err=True))
+    log = Paths(campaign).outbox / "sent.csv"
+    messages = [(what, path.stem, msg) for msg, path in written]
+    with _bar(f"Gửi thư qua {config.host}", len(messages)) as bar:
+        rows = smtp.send_all(messages, config, log, resend, lambda done: bar.update(1))
+    failed = [r for r in rows if r["result"] != "ok"]
+    for r in failed:
+        click.secho(f"Không gửi được {r['unit']} <{r['to']}>: {r['result']}", fg="red", err=True)
+    skipped = len(messages) - len(rows)
+    click.secho(f"Đã gửi {len(rows) - len(failed)} thư" + (f", {len(failed)} không gửi được" if failed else "")
+                + (f", {skipped} đã gửi trước đó (bỏ qua; --resend để gửi lại)" if skipped else "")
+                + f". Nhật ký: {log}", fg="red" if failed else "green")
+    if failed:
+        sys.exit(1)
 
 
 @main.command()
@@ -155,18 +242,20 @@ def collect(campaign, sources):
 @_stops_cleanly
 def status(campaign):
     """Tình hình nộp bài. Reads out/submissions/ (after collect) and CAMPAIGN/review/; prints per unit:
-    returned (versions, last received), late, missing, has errors; per bloc: the completed review and the
+    returned (versions; when and from which address the one that counts came), late, missing, has errors,
+    evidence files; per bloc: the completed review and the
     ballot, and how many registration forms came in."""
     from .workflow import run_validate, unit_summary, year_end_status
 
     v = run_validate(campaign)
-    frame = unit_summary(v.campaign, v.issues, v.received, v.valid)
+    frame = unit_summary(v)
     for bloc, rows in frame.groupby("bloc", sort=False):
         click.secho(f"Khối {bloc}", bold=True)
         for r in rows.itertuples():
             color = {"Hợp lệ": "green", "Gửi muộn": "yellow", "Có lỗi": "red", "Chưa gửi": "red"}[r.status]
             click.echo(f"  {r.unit:6} {r.name[:44]:44} " + click.style(f"{r.status:9}", fg=color)
-                       + f" {r.versions} bản  {r.received}  {r.errors} lỗi, {r.warnings} cảnh báo")
+                       + f" {r.versions} bản  {r.received}  {r.errors} lỗi, {r.warnings} cảnh báo"
+                       + (f"  từ {r.sender}" if r.sender else "") + (f"  {r.evidence} minh chứng" if r.evidence else ""))
     counts = frame["status"].value_counts()
     click.echo(", ".join(f"{k}: {n}" for k, n in counts.items()))
     for r in year_end_status(campaign, v).itertuples():
@@ -192,12 +281,18 @@ def _print_issues(v) -> None:
 @_stops_cleanly
 def validate(campaign):
     """Kiểm tra bản tự chấm. Reads out/submissions/ (after collect); writes out/validation.xlsx
-    (sheet Lỗi: unit, file, sheet, cell, code, severity, message). Exit 1 if any return has an error."""
-    from .workflow import run_validate
+    (sheet Lỗi: unit, file, sheet, cell, code, severity, message) and, for every unit with issues,
+    out/feedback/<unit>.xlsx: its own issues with how to fix them, and a copy of its return with each problem
+    cell coloured and commented (send them with `thidua mail --what feedback`). Exit 1 if any return has an
+    error."""
+    from .workflow import Paths, run_validate
 
-    v = run_validate(campaign)
+    v = run_validate(campaign, feedback=True)
     _print_issues(v)
     click.echo(f"Đã ghi {campaign / 'out' / 'validation.xlsx'}")
+    feedback = sorted(Paths(campaign).feedback.glob("*.xlsx")) if Paths(campaign).feedback.is_dir() else []
+    if feedback:
+        click.echo(f"Đã ghi {len(feedback)} tệp phản hồi cho đơn vị trong {Paths(campaign).feedback}")
     if has_errors(v.issues):
         sys.exit(1)
 
@@ -211,7 +306,7 @@ def review(campaign):
     column) and sheet Bỏ phiếu (votes for the leading unit, next year's head and deputy; units present,
     ballots issued and valid). Completed workbooks go in CAMPAIGN/review/, where `rank` reads them; a
     re-run (after a late return) starts from them, so nothing typed there is lost."""
-    from .workflow import Paths, run_review
+    from .workflow import Paths, generated_at, run_review
 
     c_file = campaign / "campaign.xlsx"
     paths, v = run_review(campaign, generated_at(c_file))

@@ -1,4 +1,4 @@
-"""Collect stage: inbox files -> content-addressed copies under out/submissions/ and one receipt per file."""
+"""Collect stage: inbox files and mail -> content-addressed copies under out/submissions/, one receipt per file."""
 from __future__ import annotations
 
 import csv
@@ -7,16 +7,19 @@ import hashlib
 import shutil
 import unicodedata
 import zipfile
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
+from typing import Iterable, Iterator
 
 from schemas import returns as R
 
 from .campaign import Campaign
+from .mail import VIETNAM, Attachment
+from .mail.inbound import SPREADSHEETS as SUFFIXES
+from .mail.inbound import is_mail_source, read_mail, sanitise
 from .read import read_meta
 from .workbook import Book
 
-SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 RECEIPTS = "receipts.csv"
 # An optional register in a source folder (columns file, received): when each file arrived, where the
@@ -32,7 +35,10 @@ STATUS = {
     "encrypted": "Tệp có đặt mật khẩu",
     "macro": "Tệp có chứa macro",
     "oversized": "Tệp vượt dung lượng cho phép",
+    "evidence": "Minh chứng kèm theo thư (lưu tại evidence/)",
 }
+EVIDENCE = "evidence"  # form and status of a mailed attachment that is not a workbook: the units' minh chứng
+NOBODY = "_chua_ro_don_vi"  # evidence folder for a message whose unit cannot be told
 
 
 @dataclass(frozen=True)
@@ -46,7 +52,16 @@ class Receipt:
     unit: str = ""
     campaign_id: str = ""
     note: str = ""
-    form: str = R.FORM_SCORE  # the _meta `form`: score (tự chấm) or registration (đăng ký); old receipts: score
+    form: str = R.FORM_SCORE  # the _meta `form`: score (tự chấm), registration (đăng ký) or evidence; old receipts: score
+    sender: str = ""      # a mailed file: the From address, lower case
+    message_id: str = ""  # a mailed file: the Message-ID of the message it came in (feedback replies to it)
+    subject: str = ""
+    source: str = ""      # where it was read: the inbox folder, a mailbox file, an IMAP folder
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """The same bytes under the same name in the same message (or none) are one receipt."""
+        return self.sha256, self.original, self.message_id
 
 
 def sha256(path: Path) -> str:
@@ -58,15 +73,32 @@ def sha256(path: Path) -> str:
 
 
 def find_files(sources: list[Path]) -> list[tuple[Path, str]]:
-    """Workbooks under the sources, with the name to show; sorted so every run sees the same order."""
+    """Workbooks under the sources, with the name to show; sorted so every run sees the same order.
+    Mailboxes (and what is inside a Maildir) are not here: see find_mail."""
     found = []
     for src in sources:
+        if is_mail_source(src):
+            continue
         if src.is_file():
             found.append((src, src.name))
         elif src.is_dir():
+            mail = find_mail([src])
             found += [(p, str(p.relative_to(src))) for p in src.rglob("*")
-                      if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith(("~$", "."))]
+                      if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith(("~$", "."))
+                      and not any(m in p.parents for m in mail)]
     return sorted(set(found), key=lambda x: x[1])
+
+
+def find_mail(sources: list[Path]) -> list[Path]:
+    """.eml and .mbox files, Maildir folders and Zimbra exports given or found under the sources."""
+    found = []
+    for src in sources:
+        if is_mail_source(src):
+            found.append(src)
+        elif src.is_dir():
+            found += [p for p in sorted(src.rglob("*")) if not p.name.startswith(".") and is_mail_source(p)
+                      and not any(is_mail_source(q) for q in p.parents)]
+    return found
 
 
 def inspect(path: Path, campaign: Campaign) -> tuple[str, str, str, str, str]:
@@ -102,9 +134,6 @@ def inspect(path: Path, campaign: Campaign) -> tuple[str, str, str, str, str]:
     return "ok", unit, cid, "", form
 
 
-VIETNAM = dt.timezone(dt.timedelta(hours=7))
-
-
 def received_time(path: Path) -> str:
     """The file's modification time in Vietnam's time, where deadlines are set."""
     return dt.datetime.fromtimestamp(int(path.stat().st_mtime), VIETNAM).replace(tzinfo=None).isoformat()
@@ -126,28 +155,98 @@ def read_register(sources: list[Path]) -> dict[str, str]:
     return times
 
 
-def collect(campaign: Campaign, sources: list[Path], store: Path, progress=lambda item: None) -> list[Receipt]:
-    """Copy every file into `store` by content hash (never touching the source) and record a receipt.
+def collect(campaign: Campaign, sources: list[Path], store: Path, progress=lambda item: None,
+            mail: Iterable[Attachment] = ()) -> list[Receipt]:
+    """Copy every file, and every attachment of every message, into `store` by content hash (never touching the
+    source) and record a receipt. `mail`: attachments read elsewhere (an IMAP folder).
 
-    The same bytes under the same name are one receipt; receipts from earlier runs are kept.
+    The same bytes under the same name in the same message are one receipt; receipts of earlier runs are kept.
     """
     store.mkdir(parents=True, exist_ok=True)
-    receipts = {(r.sha256, r.original): r for r in load_receipts(store)}
+    receipts = {r.key: r for r in load_receipts(store)}
     register = read_register(sources)
     for path, name in find_files(sources):
         digest = sha256(path)
         stored = digest + path.suffix.lower()
         if not (store / stored).exists():
             shutil.copyfile(path, store / stored)
-        if (digest, name) not in receipts:
-            status, unit, cid, note, form = inspect(store / stored, campaign)
-            when = register.get(unicodedata.normalize("NFC", name)) or received_time(path)
-            receipts[(digest, name)] = Receipt(when, name, digest, path.stat().st_size, stored,
-                                               status, unit, cid, note, form)
-        progress(receipts[(digest, name)])
+        receipt = Receipt(register.get(unicodedata.normalize("NFC", name)) or received_time(path), name, digest,
+                          path.stat().st_size, stored, "", source=str(path.parent))
+        progress(_receive(receipts, receipt, store, campaign))
+    streams = [mail] + [_dated(read_mail(m), received_time(m)) for m in find_mail(sources)]
+    for message in _messages(*streams):
+        for r in _collect_message(message, receipts, store, campaign):
+            progress(r)
     result = sorted(receipts.values(), key=lambda r: (r.received, r.original, r.sha256))
     save_receipts(store, result)
     return result
+
+
+def _receive(receipts: dict, receipt: Receipt, store: Path, campaign: Campaign) -> Receipt:
+    """The receipt already kept for these bytes, name and message, or this one inspected and kept."""
+    if receipt.key not in receipts:
+        status, unit, cid, note, form = inspect(store / receipt.stored, campaign)
+        receipts[receipt.key] = Receipt(**{**asdict(receipt), "status": status, "unit": unit, "campaign_id": cid,
+                                           "note": note, "form": form})
+    return receipts[receipt.key]
+
+
+def _dated(attachments: Iterable[Attachment], fallback: str) -> Iterator[Attachment]:
+    """A message with no Date counts as received when its mailbox file was last changed."""
+    for a in attachments:
+        yield a if a.received else replace(a, received=fallback)
+
+
+def _messages(*streams: Iterable[Attachment]) -> Iterator[list[Attachment]]:
+    """Attachments grouped by the message that carries them (they arrive one message after another)."""
+    group: list[Attachment] = []
+    for stream in streams:
+        for a in stream:
+            if group and (a.key, a.message_id) != (group[0].key, group[0].message_id):
+                yield group
+                group = []
+            group.append(a)
+    if group:
+        yield group
+
+
+def _collect_message(message: list[Attachment], receipts: dict, store: Path, campaign: Campaign) -> list[Receipt]:
+    """A message's workbooks are submissions; its other files are evidence, filed under the unit whose workbook
+    came with them, or else the unit whose address sent them."""
+    done = []
+    for a in message:
+        suffix = Path(a.name).suffix.lower()
+        if suffix in SUFFIXES:
+            digest = hashlib.sha256(a.data).hexdigest()
+            _store(store / (digest + suffix), a.data)
+            done.append(_receive(receipts, _mailed(a, digest, digest + suffix, ""), store, campaign))
+    units = [r.unit for r in done if r.status == "ok"]
+    sender = message[0].sender
+    unit = units[0] if units else next((u.code for u in campaign.units if u.email and u.email.lower() == sender), NOBODY)
+    for a in message:
+        if Path(a.name).suffix.lower() not in SUFFIXES:
+            digest = hashlib.sha256(a.data).hexdigest()
+            folder = Path(EVIDENCE) / sanitise(unit)
+            stored = folder / a.name
+            if (store / stored).exists() and sha256(store / stored) != digest:
+                stored = folder / f"{digest[:8]}-{a.name}"  # another file of the same name: both kept
+            _store(store / stored, a.data)
+            receipt = _mailed(a, digest, stored.as_posix(), unit if unit != NOBODY else "")
+            receipts.setdefault(receipt.key, Receipt(**{**asdict(receipt), "status": EVIDENCE, "form": EVIDENCE}))
+            done.append(receipts[receipt.key])
+    return done
+
+
+def _mailed(a: Attachment, digest: str, stored: str, unit: str) -> Receipt:
+    return Receipt(a.received or "", a.name, digest, len(a.data), stored, "", unit, sender=a.sender,
+                   message_id=a.message_id, subject=a.subject, source=a.source)
+
+
+def _store(path: Path, data: bytes) -> None:
+    """Write `data` at `path` (inside out/submissions/: names are hashes or sanitised) unless it is there."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
 
 
 def load_receipts(store: Path) -> list[Receipt]:
@@ -156,8 +255,9 @@ def load_receipts(store: Path) -> list[Receipt]:
     if not path.is_file():
         return []
     with open(path, newline="", encoding="utf-8") as f:
-        return [Receipt(**{**row, "size": int(row["size"]), "form": row.get("form") or R.FORM_SCORE})
-                for row in csv.DictReader(f)]
+        names = {x.name for x in fields(Receipt)}
+        return [Receipt(**{**{k: v for k, v in row.items() if k in names}, "size": int(row["size"]),
+                           "form": row.get("form") or R.FORM_SCORE}) for row in csv.DictReader(f)]
 
 
 def save_receipts(store: Path, receipts: list[Receipt]) -> None:

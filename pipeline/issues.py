@@ -43,6 +43,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "rank_range": ("Hạng từ {low} lớn hơn Hạng đến {high}", "Rank from {low} is after rank to {high}"),
     "quota_both": ("Chỉ ghi Số lượng hoặc Tỷ lệ số lượng, không ghi cả hai", "Give a quota or a quota share, not both"),
     "unknown_unit": ("Mã đơn vị “{unit}” không có trong trang Đơn vị", "Unit code “{unit}” is not on the Đơn vị sheet"),
+    "email_missing": ("Đơn vị {unit} chưa có email: cần có trước khi gửi thư (thidua mail)", "Unit {unit} has no email address: needed before `thidua mail`"),
+    "email_shared": ("Email {email} dùng chung cho {units}: không biết thư từ địa chỉ này là của đơn vị nào", "The address {email} is shared by {units}: mail from it cannot be told apart"),
     # returns
     "not_a_return": ("Tệp không phải bản tự chấm (không có trang _meta)", "The file is not a return (no _meta sheet)"),
     "wrong_campaign": ("Tệp thuộc đợt thi đua “{found}”, không phải “{expected}”", "The file belongs to campaign “{found}”, not “{expected}”"),
@@ -69,6 +71,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "item_over_cap": ("Điểm {value} vượt mức tối đa {cap} của khoản {code}", "{value} points exceed the cap {cap} of item {code}"),
     "bonus_over_cap": ("Tổng điểm thưởng {total} vượt mức tối đa {cap}; chỉ tính {cap}", "Total bonus {total} exceeds the cap {cap}; {cap} counted"),
     "no_return": ("Đơn vị chưa gửi bản tự chấm", "The unit has sent no return"),
+    "sender_other_unit": ("Tệp mang mã đơn vị {unit} nhưng được gửi từ địa chỉ {sender} của đơn vị {owner}: không tính (bản hợp lệ trước đó, nếu có, vẫn được dùng)", "The file says unit {unit} but was mailed from {sender}, the address of unit {owner}: not counted (an earlier valid version, if any, stands)"),
+    "sender_unknown": ("Tệp được gửi từ địa chỉ {sender}, không phải email của đơn vị nào trong danh sách", "The file was mailed from {sender}, which is no unit's address"),
     "late": ("Gửi ngày {received}, sau hạn {deadline}", "Received {received}, after the deadline {deadline}"),
     # reviews and votes (CAMPAIGN/review/)
     "review_not_a_review": ("Tệp không phải bảng thẩm định của khối (khối “{bloc}”)", "The file is not a bloc review workbook (bloc “{bloc}”)"),

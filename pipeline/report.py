@@ -123,7 +123,8 @@ def write_validation(path: Path, c: Campaign, issues: list[Issue], summary: pd.D
 
 
 SUMMARY = {"bloc": "Mã khối", "unit": "Mã đơn vị", "name": "Tên đơn vị", "status": "Tình trạng",
-           "versions": "Số bản gửi", "received": "Nhận lúc", "errors": "Số lỗi", "warnings": "Số cảnh báo"}
+           "versions": "Số bản gửi", "received": "Nhận lúc", "sender": "Người gửi", "errors": "Số lỗi",
+           "warnings": "Số cảnh báo", "evidence": "Số tệp minh chứng"}
 
 
 def write_results(path: Path, c: Campaign, ranked: pd.DataFrame, m: pd.DataFrame, unranked: pd.DataFrame,

@@ -163,6 +163,25 @@ def _items(c: Campaign, rows: pd.DataFrame, at, file: str, sha: str) -> tuple[li
     return issues, values
 
 
+def screen_senders(c: Campaign, receipts: list[Receipt]) -> tuple[list[Receipt], list[Issue]]:
+    """Mailed files against who mailed them: from another unit's address (not a trusted one) a file does not
+    count, so the unit's earlier valid version stands; from an address that is no unit's, a warning."""
+    owners = {u.email.lower(): u.code for u in c.units if u.email}
+    trusted = set(c.settings.mail_trusted)
+    kept, issues = [], []
+    for r in receipts:
+        owner = owners.get(r.sender)
+        if r.status != "ok" or not r.sender or r.sender in trusted or owner == r.unit:
+            kept.append(r)
+        elif owner is None:
+            kept.append(r)
+            issues.append(Issue("sender_unknown", WARNING, r.unit, r.original, params={"sender": r.sender}))
+        else:
+            issues.append(Issue("sender_other_unit", ERROR, r.unit, r.original,
+                                params={"unit": r.unit, "sender": r.sender, "owner": owner}))
+    return kept, list(dict.fromkeys(issues))
+
+
 def validate(c: Campaign, received: dict[str, Received], rejected: list[Receipt] = ()) -> tuple[list[Issue], pd.DataFrame, set[str]]:
     """All returns in one pass: every issue, the values of the valid returns, and the units whose return counts."""
     issues: list[Issue] = []

@@ -1,14 +1,16 @@
 """The stages wired over a campaign folder: what each command does, file in, files out."""
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from email.message import EmailMessage
 from pathlib import Path
 
 import pandas as pd
 
 from .campaign import Campaign
 from .check import load_checked
-from .collect import Receipt, collect, latest, load_receipts
+from .collect import EVIDENCE, Receipt, collect, latest, load_receipts
 from .issues import ERROR, Issue, ThiduaError
 from .awards import propose
 from .proposal import write_proposal
@@ -19,9 +21,12 @@ from .report import YearEnd, write_results, write_validation
 from .review import load_reviews, self_scores
 from .review import write_all as write_reviews
 from .score import matrix, totals, with_review
-from .validate import Received, validate
+from .mail import VIETNAM as VN
+from .mail.feedback import write_feedback
+from .validate import Received, screen_senders, validate
 from .votes import ballots_frame, conflicts, margins, succession, tally, with_votes
 
+GENERATED = dt.datetime(2000, 1, 1)  # fixed: the same returns give byte-identical feedback workbooks
 REASON_VI = {"no_return": "Chưa gửi bản tự chấm", "errors": "Bản tự chấm có lỗi (xem trang Lỗi)"}
 
 
@@ -46,19 +51,32 @@ class Paths:
         return self.out / "submissions"
 
     @property
+    def feedback(self) -> Path:
+        return self.out / "feedback"
+
+    @property
+    def outbox(self) -> Path:
+        return self.out / "outbox"
+
+    @property
     def reviews(self) -> Path:
         """Completed reviews, put here by the officer (never written by thidua)."""
         return self.root / "review"
 
 
-def run_collect(root: Path, sources: list[Path] | None = None, progress=lambda r: None) -> list[Receipt]:
+def run_collect(root: Path, sources: list[Path] | None = None, progress=lambda r: None, imap: str = "",
+                password: str = "", since=None) -> list[Receipt]:
+    """Collect the inbox (or the sources given) and, with `imap`, an IMAP folder read-only."""
     p = Paths(root)
     c = load_checked(p.campaign)
-    sources = sources or [p.inbox]
+    sources = sources if sources is not None else ([] if imap and not p.inbox.exists() else [p.inbox])
     missing = [s for s in sources if not s.exists()]
     if missing:
         raise ThiduaError(f"Không tìm thấy {missing[0]} (source not found)")
-    return collect(c, sources, p.submissions, progress)
+    if imap:
+        from .mail.imap import read_imap
+    mail = read_imap(imap, password, since) if imap else ()
+    return collect(c, sources, p.submissions, progress, mail)
 
 
 @dataclass
@@ -71,11 +89,12 @@ class Validation:
     receipts: list[Receipt]
 
 
-def run_validate(root: Path, progress=lambda unit: None) -> Validation:
-    """Read the newest version of every unit's return and check it; writes out/validation.xlsx."""
+def run_validate(root: Path, progress=lambda unit: None, feedback: bool = False) -> Validation:
+    """Read the newest version of every unit's return and check it; writes out/validation.xlsx and, with
+    `feedback`, out/feedback/<unit>.xlsx for every unit with issues."""
     p = Paths(root)
     c = load_checked(p.campaign)
-    receipts = load_receipts(p.submissions)
+    receipts, sender_issues = screen_senders(c, load_receipts(p.submissions))
     received = {}
     for unit, versions in latest(receipts).items():
         newest = versions[-1]
@@ -84,8 +103,33 @@ def run_validate(root: Path, progress=lambda unit: None) -> Validation:
     check_rows([r.ret for r in received.values()])
     rejected = [r for r in receipts if r.status != "ok" and r.form == "score"]
     issues, values, valid = validate(c, received, rejected)
-    write_validation(p.out / "validation.xlsx", c, issues, unit_summary(c, issues, received, valid))
-    return Validation(c, issues, values, valid, received, receipts)
+    issues = sender_issues + issues
+    v = Validation(c, issues, values, valid, received, receipts)
+    write_validation(p.out / "validation.xlsx", c, issues, unit_summary(v))
+    if feedback:
+        write_feedbacks(p, v)
+    return v
+
+
+def write_feedbacks(p: Paths, v: Validation) -> list[Path]:
+    """out/feedback/<unit>.xlsx for each unit with issues about a file it sent; a unit with nothing wrong gets
+    none (an earlier run's feedback for it is removed: out/ is ours)."""
+    c = v.campaign
+    newest = {r.unit: r for r in v.receipts if r.form == "score" and r.unit}  # receipts are oldest first
+    newest.update({u: got.receipt for u, got in v.received.items()})
+    grouped = by_unit(v.issues)
+    written = []
+    for u in c.units:
+        mine = [i for i in grouped.get(u.code, []) if i.code != "no_return"]
+        if mine and u.code in newest:
+            r = newest[u.code]
+            title = f"{c.settings.issuing_body} - đợt thi đua {c.settings.campaign_id}"
+            written.append(write_feedback(p.feedback / f"{u.code}.xlsx", u.code, u.name, mine,
+                                          p.submissions / r.stored, title, GENERATED))
+    for old in p.feedback.glob("*.xlsx") if p.feedback.is_dir() else ():
+        if old not in written:
+            old.unlink()
+    return written
 
 
 def by_unit(issues: list[Issue]) -> dict[str, list[Issue]]:
@@ -95,21 +139,29 @@ def by_unit(issues: list[Issue]) -> dict[str, list[Issue]]:
     return grouped
 
 
-def unit_summary(c: Campaign, issues: list[Issue], received: dict[str, Received], valid: set[str]) -> pd.DataFrame:
-    """One row per unit: returned or not, how many versions, errors and warnings."""
+def unit_summary(v: Validation) -> pd.DataFrame:
+    """One row per unit: returned or not, how many versions, who sent the one that counts and when, errors,
+    warnings and evidence files."""
     rows = []
-    grouped = by_unit(issues)
-    for u in c.units:
+    grouped = by_unit(v.issues)
+    evidence: dict[str, int] = {}
+    for r in v.receipts:
+        if r.form == EVIDENCE and r.unit:
+            evidence[r.unit] = evidence.get(r.unit, 0) + 1
+    for u in v.campaign.units:
         mine = grouped.get(u.code, [])
-        got = received.get(u.code)
+        got = v.received.get(u.code)
         errors = sum(i.severity == ERROR for i in mine)
         late = any(i.code == "late" for i in mine)
-        status = ("Chưa gửi" if got is None else "Có lỗi" if errors else "Gửi muộn" if late else "Hợp lệ")
+        status = ("Chưa gửi" if got is None else "Có lỗi" if u.code not in v.valid else "Gửi muộn" if late
+                  else "Hợp lệ")
         rows.append({"bloc": u.bloc, "unit": u.code, "name": u.name, "status": status,
                      "versions": len(got.versions) if got else 0,
                      "received": got.receipt.received.replace("T", " ") if got else "",
-                     "errors": errors, "warnings": len(mine) - errors})
-    return pd.DataFrame(rows)
+                     "sender": got.receipt.sender if got else "",
+                     "errors": errors, "warnings": len(mine) - errors, "evidence": evidence.get(u.code, 0)})
+    return pd.DataFrame(rows, columns=["bloc", "unit", "name", "status", "versions", "received", "sender", "errors",
+                                       "warnings", "evidence"])
 
 
 def unranked_units(c: Campaign, v: Validation) -> pd.DataFrame:
@@ -119,6 +171,116 @@ def unranked_units(c: Campaign, v: Validation) -> pd.DataFrame:
              REASON_VI["errors"] + ": " + "; ".join(sorted({i.message() for i in grouped.get(u.code, []) if i.severity == ERROR}))[:500]}
             for u in c.units if u.code not in v.valid]
     return pd.DataFrame(rows, columns=["bloc", "unit", "name", "reason"])
+
+
+def run_mail(root: Path, what: str, only: tuple[str, ...] = (), today: dt.date | None = None,
+             now: dt.datetime | None = None) -> list[tuple[EmailMessage, Path]]:
+    """Write one message per recipient of `what` under out/outbox/<what>/<unit or bloc>.eml; nothing is sent.
+
+    templates and registration write the workbooks first where they are missing; review needs `thidua review`
+    to have run; reminder and feedback validate the returns (and write out/feedback/) first."""
+    from . import registration as forms
+    from . import templates as scores
+    from .mail import message, outbox
+
+    p = Paths(root)
+    warnings: list[Issue] = []
+    c = load_checked(p.campaign, warnings)
+    s = c.settings
+    sender = s.mail_from or s.reply_to
+    if not sender:
+        raise ThiduaError("Chưa có email người gửi: điền mail_from ở trang Thiết lập của campaign.xlsx "
+                          "(no sender address: set mail_from)")
+    today = today or dt.date.today()
+    units = _chosen(c, only, what)
+    folder = {"templates": p.out / "templates", "registration": p.out / "registration"}.get(what)
+    if folder is not None:
+        module = forms if what == "registration" else scores
+        if not all(scores.template_path(folder, u).is_file() for u in units):
+            module.write_all(c, folder, generated_at(p.campaign))
+    unit_file = lambda folder: (lambda u: scores.template_path(folder, u))  # noqa: E731
+    feedback_of = lambda u: (p.feedback / f"{u.code}.xlsx") if (p.feedback / f"{u.code}.xlsx").is_file() else None  # noqa: E731
+    if what == "templates":
+        letters = outbox.templates(c, units, unit_file(folder))
+    elif what == "registration":
+        letters = outbox.registration(c, units, unit_file(folder))
+    elif what == "review":
+        blocs = list(dict.fromkeys(u.bloc for u in units)) if only else [b.code for b in c.blocs]
+        missing = [b for b in blocs if not (p.out / "review" / f"{b}.xlsx").is_file()]
+        if missing:
+            raise ThiduaError(f"Chưa có bảng thẩm định của khối {', '.join(missing)}: chạy `thidua review` trước "
+                              "(no review workbook yet: run `thidua review`)")
+        letters = outbox.review(c, blocs, lambda b: p.out / "review" / f"{b}.xlsx")
+    else:
+        v = run_validate(root, feedback=True)
+        grouped = by_unit(v.issues)
+        if what == "reminder":
+            letters = outbox.reminder(c, units, v.received, v.valid, grouped, today,
+                                      unit_file(p.out / "templates"), feedback_of)
+            if any(l.attachment and not l.attachment.is_file() for l in letters):
+                scores.write_all(c, p.out / "templates", generated_at(p.campaign))
+        else:
+            newest = {u: got.receipt for u, got in v.received.items()}
+            letters = outbox.feedback(c, units, newest, grouped, feedback_of)
+    _need_addresses(letters, warnings)
+    out = p.outbox / what
+    written = []
+    for letter in letters:
+        path = out / f"{letter.recipient}.eml"
+        msg = message.compose(letter, sender, s.mail_from_name or s.issuing_body, s.reply_to,
+                              _kept_date(path, message.message_id(letter, sender)) or now or dt.datetime.now(VN))
+        written.append((msg, message.write_eml(msg, path)))
+    if not only and out.is_dir():  # a unit that has since returned gets no stale reminder
+        for old in set(out.glob("*.eml")) - {w for _, w in written}:
+            old.unlink()
+    return written
+
+
+def _chosen(c: Campaign, only: tuple[str, ...], what: str) -> list:
+    """The units (for review: the members of the blocs) named by --only, or all; an unknown code stops the run."""
+    if not only:
+        return list(c.units)
+    blocs = {b.code for b in c.blocs}
+    unknown = [x for x in only if c.unit(x) is None and x not in blocs]
+    if unknown:
+        raise ThiduaError(f"Không có đơn vị hay khối nào mã {', '.join(unknown)} (unknown code in --only)")
+    return [u for u in c.units if u.code in only or u.bloc in only]
+
+
+def _need_addresses(letters, warnings: list[Issue]) -> None:
+    """Every recipient needs an address before anything is written: name the Đơn vị cells that lack one."""
+    lacking = [l.recipient for l in letters if not l.to]
+    if lacking:
+        cells = {i.params.get("unit"): i.cell for i in warnings if i.code == "email_missing"}
+        where = ", ".join(f"{u} (Đơn vị!{cells[u]})" if cells.get(u) else u for u in lacking)
+        raise ThiduaError(f"Chưa có email của: {where}; điền cột Email ở trang Đơn vị rồi chạy lại "
+                          "(units without an email address)")
+
+
+def _kept_date(path: Path, message_id: str) -> dt.datetime | None:
+    """The Date of the same message written before: an unchanged message stays byte-identical."""
+    if not path.is_file():
+        return None
+    import email
+    from email import policy
+
+    old = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+    try:
+        return old["Date"].datetime if old["Message-ID"] == message_id and old["Date"] else None
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def generated_at(campaign_file: Path) -> dt.datetime:
+    """When workbooks sent out count as made: SOURCE_DATE_EPOCH, else when campaign.xlsx was last saved.
+
+    Never 'now', so the same covenant gives byte-identical templates on every run.
+    """
+    import os
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    stamp = int(epoch) if epoch and epoch.isdigit() else int(campaign_file.stat().st_mtime)
+    return dt.datetime.fromtimestamp(stamp, dt.timezone.utc).replace(tzinfo=None)
 
 
 def year_end_status(root: Path, v: Validation) -> pd.DataFrame:

@@ -36,6 +36,13 @@ SETTINGS = [
     ("signer_title", "Chức vụ người ký", "CHỦ TỊCH"),
     ("signer_name", "Họ và tên người ký", "Nguyễn Văn Hùng"),
     ("recipients", "Nơi nhận", "Như trên; Ban Thi đua - Khen thưởng, Sở Nội vụ; Các khối thi đua; Lưu: VT, TĐKT"),
+    ("mail_from", "Email gửi mẫu", "thiduakhenthuong@quangtri.gov.vn"),
+    ("mail_from_name", "Tên người gửi", "Ban Thi đua - Khen thưởng tỉnh Quảng Trị"),
+    ("smtp_host", "Máy chủ SMTP", "mail.quangtri.gov.vn"),
+    ("smtp_port", "Cổng SMTP", 587),
+    ("smtp_security", "Bảo mật SMTP", "starttls"),
+    ("smtp_user", "Tài khoản SMTP", "thiduakhenthuong@quangtri.gov.vn"),
+    ("mail_trusted", "Email tin cậy", "thiduakhenthuong@quangtri.gov.vn"),
 ]
 
 # ---------------------------------------------------------------------------

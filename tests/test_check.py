@@ -196,6 +196,18 @@ FAULTS = {
                              [("setting_invalid", ERROR, "Thiết lập", setting_cell("deadline"))]),
     "setting_invalid_number": (set_setting("year", "hai nghìn"), None,
                                [("setting_invalid", ERROR, "Thiết lập", setting_cell("year"))]),
+    "unit_without_email_warns": (set_row("Đơn vị", 2, email=None), None,
+                                 [("email_missing", WARNING, "Đơn vị", cell(U, "email", 2))]),
+    "two_units_one_email_warns": (set_row("Đơn vị", 4, email="snv@example.gov.vn"), None,
+                                  [("email_shared", WARNING, "Đơn vị", cell(U, "email", 4))]),
+    "invalid_sender_address": (set_setting("mail_from", "thiduakhenthuong"), None,
+                               [("setting_invalid", ERROR, "Thiết lập", setting_cell("mail_from"))]),
+    "invalid_trusted_address": (set_setting("mail_trusted", "a@tinh.gov.vn; truong khoi"), None,
+                                [("setting_invalid", ERROR, "Thiết lập", setting_cell("mail_trusted"))]),
+    "invalid_smtp_security": (set_setting("smtp_security", "tls"), None,
+                              [("setting_invalid", ERROR, "Thiết lập", setting_cell("smtp_security"))]),
+    "invalid_smtp_port": (set_setting("smtp_port", 70000), None,
+                          [("setting_invalid", ERROR, "Thiết lập", setting_cell("smtp_port"))]),
 }
 
 

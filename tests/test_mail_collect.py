@@ -1,0 +1,180 @@
+"""Returns that arrive by mail, through `thidua collect` and `validate`: .eml, .mbox, Maildir and Zimbra .tgz
+built here in Outlook and Thunderbird style, received at the message's Date, checked against who sent them,
+their evidence kept, their names made safe, feedback for the units with issues."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import unicodedata
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from pipeline.cli import main
+
+import factories as f
+import mailbuild as mb
+
+VN = dt.timezone(dt.timedelta(hours=7))
+OFFICER = "thiduakhenthuong@example.gov.vn"  # mail_trusted in the master's example settings
+ISSUES = ["Mã đơn vị", "Tệp", "Trang tính", "Ô", "Mã lỗi", "Mức độ", "Nội dung"]
+
+
+def run(*args, code: int | None = 0) -> str:
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    if code is not None:
+        assert result.exit_code == code, result.output
+    return result.output
+
+
+def day(d: int, hour: int = 9) -> dt.datetime:
+    return dt.datetime(2026, 12, d, hour, 0, tzinfo=VN)
+
+
+def addr(unit: str) -> str:
+    return f"{unit.lower()}@example.gov.vn"
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def mailed(tmp_path_factory):
+    """The acceptance campaign's returns, mailed: every way an office sends and stores mail."""
+    root = tmp_path_factory.mktemp("mailed") / "CAMPAIGN"
+    campaign = f.make_campaign(root)
+    made = root.parent / "made"
+    ret = {u: f.write_return(made / f"{u}.xlsx", campaign, u, r.fill()).read_bytes() for u, r in f.RETURNS.items()}
+    spoof = f.write_return(made / "A04-gia.xlsx", campaign, "A04", f.Ret(120, f.s(20, 20, 10, 20, 8)).fill()).read_bytes()
+    nfd = unicodedata.normalize("NFD", "Biểu tự chấm điểm 2026 (Đơn vị A01).xlsx")
+    pdf = b"%PDF-1.4 minh chung A01\n%%EOF\n"
+    a05 = mb.thunderbird_message(addr("A05"), OFFICER, "Bản tự chấm A05", day(6), [("../../x.xlsx", ret["A05"])])
+    box = [
+        mb.outlook_message(addr("A01"), OFFICER, "Gửi bản tự chấm điểm", day(5), [(nfd, ret["A01"]), ("Minh chứng.pdf", pdf)]),
+        mb.thunderbird_message(addr("A02"), OFFICER, "A02 gửi bản tự chấm", day(12), [("A02.xlsx", ret["A02"])]),
+        mb.forwarded_message(OFFICER, OFFICER, "Fwd: bản tự chấm A03", day(11),
+                             mb.outlook_message(addr("A03"), "nham@example.gov.vn", "Bản tự chấm A03", day(9),
+                                                [("A03.xlsx", ret["A03"])])),
+        mb.outlook_message(addr("A04"), OFFICER, "A04", day(1), [("A04.xlsx", ret["A04"])]),
+        mb.outlook_message(addr("A05"), OFFICER, "A04 lần 2", day(8), [("A04 lần 2.xlsx", spoof)]),
+        mb.thunderbird_message("canbo.b02@gmail.com", OFFICER, "B02", day(7), [("B02.xlsx", ret["B02"])]),
+        a05,
+    ]
+    inbox = root / "inbox"
+    mb.write_mbox(inbox / "thu-den.mbox", box)
+    (inbox / "A05.eml").write_bytes(a05)  # the same message saved twice: one receipt
+    (inbox / "B01.eml").write_bytes(mb.outlook_message(addr("B01"), OFFICER, "B01", day(3),
+                                                       [("C:\\Windows\\x.xlsx", ret["B01"])]))
+    mb.write_maildir(inbox / "Maildir", [mb.thunderbird_message(addr("B03"), OFFICER, "B03", day(2),
+                                                                [("B03.xlsx", ret["B03"])])])
+    # Zimbra's own date (after the deadline) wins over the Date header (before it).
+    mb.write_zimbra_tgz(inbox / "zimbra.tgz", [(mb.outlook_message(addr("B04"), OFFICER, "B04", day(9),
+                                                                   [("B04.xlsx", ret["B04"])]), day(11, 8))])
+    (inbox / "B06.eml").write_bytes(mb.outlook_message(addr("B06"), OFFICER, "B06", day(4), [("B06.xlsx", ret["B06"])]))
+    before = snapshot(inbox)
+    first = run("collect", root)
+    receipts_once = (root / "out" / "submissions" / "receipts.csv").read_text(encoding="utf-8")
+    run("collect", root)
+    validated = run("validate", root, code=1)
+    with open(root / "out" / "submissions" / "receipts.csv", newline="", encoding="utf-8") as fh:
+        receipts = list(csv.DictReader(fh))
+    return {"root": root, "campaign": campaign, "before": before, "after": snapshot(inbox), "first": first,
+            "validated": validated, "receipts": receipts, "receipts_once": receipts_once,
+            "issues": f.table(root / "out" / "validation.xlsx", "Lỗi", ISSUES), "ret": ret, "pdf": pdf}
+
+
+def by_unit(receipts, form="score"):
+    out = {}
+    for r in receipts:
+        if r["form"] == form:
+            out.setdefault(r["unit"], []).append(r)
+    return out
+
+
+def test_every_mailed_return_is_collected_once_with_its_message(mailed):
+    scores = by_unit(mailed["receipts"])
+    assert set(scores) == {"A01", "A02", "A03", "A04", "A05", "B01", "B02", "B03", "B04", "B06"}
+    assert len(scores["A05"]) == 1  # in the mbox and in an .eml: one message
+    assert len(scores["A04"]) == 2  # its own and the one mailed from A05's address
+    a01 = scores["A01"][0]
+    assert a01["original"] == unicodedata.normalize("NFC", "Biểu tự chấm điểm 2026 (Đơn vị A01).xlsx")
+    assert (a01["sender"], a01["subject"]) == (addr("A01"), "Gửi bản tự chấm điểm")
+    assert a01["message_id"].startswith("<") and a01["received"] == "2026-12-05T09:00:00"
+    stored = mailed["root"] / "out" / "submissions" / a01["stored"]
+    assert stored.read_bytes() == mailed["ret"]["A01"]
+
+
+def test_collecting_again_adds_nothing_and_the_inbox_is_untouched(mailed):
+    text = (mailed["root"] / "out" / "submissions" / "receipts.csv").read_text(encoding="utf-8")
+    assert text == mailed["receipts_once"]
+    assert mailed["after"] == mailed["before"]
+
+
+def test_received_is_the_message_date_and_late_follows_it(mailed):
+    scores = by_unit(mailed["receipts"])
+    assert scores["A02"][0]["received"] == "2026-12-12T09:00:00"
+    assert scores["A03"][0]["received"] == "2026-12-09T09:00:00"  # forwarded: when the unit sent it
+    assert scores["A03"][0]["sender"] == addr("A03")
+    assert scores["B04"][0]["received"] == "2026-12-11T08:00:00"  # Zimbra's date, not the Date header
+    late = {r["Mã đơn vị"] for r in mailed["issues"] if r["Mã lỗi"] == "late"}
+    assert late == {"A02", "B04"}
+
+
+def test_a_return_from_another_units_address_does_not_replace_the_real_one(mailed):
+    wrong = [r for r in mailed["issues"] if r["Mã lỗi"] == "sender_other_unit"]
+    assert [(r["Mã đơn vị"], r["Tệp"], r["Mức độ"]) for r in wrong] == [("A04", "A04 lần 2.xlsx", "Lỗi")]
+    assert not any(r["Mã đơn vị"] == "A04" and r["Mã lỗi"] == "superseded" for r in mailed["issues"])
+    # A04's own return counts: it is ranked with its own total.
+    run("rank", mailed["root"])
+    ranked = {r["Mã đơn vị"]: r for r in f.table(mailed["root"] / "out" / "results-2026.xlsx", "Xếp hạng", ["Mã đơn vị", "Tổng điểm"])}
+    assert ranked["A04"]["Tổng điểm"] == 73.63
+
+
+def test_an_unknown_sender_is_a_warning_and_the_return_counts(mailed):
+    rows = [r for r in mailed["issues"] if r["Mã lỗi"] == "sender_unknown"]
+    assert [(r["Mã đơn vị"], r["Mức độ"]) for r in rows] == [("B02", "Cảnh báo")]
+    assert "canbo.b02@gmail.com" in rows[0]["Nội dung"]
+
+
+def test_evidence_is_kept_under_the_units_folder_and_is_not_an_error(mailed):
+    evidence = [r for r in mailed["receipts"] if r["form"] == "evidence"]
+    assert [(r["unit"], r["original"]) for r in evidence] == [("A01", "Minh chứng.pdf")]
+    path = mailed["root"] / "out" / "submissions" / evidence[0]["stored"]
+    assert path.parent == mailed["root"] / "out" / "submissions" / "evidence" / "A01"
+    assert path.read_bytes() == mailed["pdf"]
+    assert not any("Minh chứng" in r["Tệp"] for r in mailed["issues"])
+    status = run("status", mailed["root"], code=None)
+    assert "1 minh chứng" in status and addr("A01") in status
+
+
+def test_hostile_attachment_names_are_collected_inside_out(mailed):
+    out = (mailed["root"] / "out").resolve()
+    names = {r["unit"]: r["original"] for r in mailed["receipts"] if r["unit"] in ("A05", "B01")}
+    assert names == {"A05": "x.xlsx", "B01": "x.xlsx"}
+    for r in mailed["receipts"]:
+        assert out in (mailed["root"] / "out" / "submissions" / r["stored"]).resolve().parents
+    assert not (mailed["root"].parent / "x.xlsx").exists() and not (mailed["root"] / "x.xlsx").exists()
+
+
+def test_a_unit_with_issues_gets_feedback_whose_marked_cells_are_its_issues(mailed):
+    root = mailed["root"]
+    stored = by_unit(mailed["receipts"])["B06"][0]
+    before = hashlib.sha256((root / "out" / "submissions" / stored["stored"]).read_bytes()).hexdigest()
+    assert before == stored["sha256"]
+    feedback = root / "out" / "feedback"
+    cells = {(r["Trang tính"], r["Ô"]) for r in mailed["issues"] if r["Mã đơn vị"] == "B06" and r["Ô"]}
+    assert cells
+    wb = openpyxl.load_workbook(feedback / "B06.xlsx")
+    marked = {(ws.title, c.coordinate) for ws in wb.worksheets for row in ws.iter_rows() for c in row
+              if c.comment is not None}
+    assert marked == cells
+    valid = {r["Mã đơn vị"] for r in f.table(root / "out" / "validation.xlsx", "Tổng hợp", ["Mã đơn vị", "Tình trạng"])
+             if r["Tình trạng"] == "Hợp lệ"}
+    assert not any((feedback / f"{u}.xlsx").exists() for u in valid if u not in
+                   {r["Mã đơn vị"] for r in mailed["issues"]})

@@ -26,7 +26,6 @@ from .mail.feedback import write_feedback
 from .validate import Received, screen_senders, validate
 from .votes import ballots_frame, conflicts, margins, succession, tally, with_votes
 
-GENERATED = dt.datetime(2000, 1, 1)  # fixed: the same returns give byte-identical feedback workbooks
 REASON_VI = {"no_return": "Chưa gửi bản tự chấm", "errors": "Bản tự chấm có lỗi (xem trang Lỗi)"}
 
 
@@ -124,8 +123,9 @@ def write_feedbacks(p: Paths, v: Validation) -> list[Path]:
         if mine and u.code in newest:
             r = newest[u.code]
             title = f"{c.settings.issuing_body} - đợt thi đua {c.settings.campaign_id}"
+            # Dated by when the checked return came: the same returns give byte-identical feedback.
             written.append(write_feedback(p.feedback / f"{u.code}.xlsx", u.code, u.name, mine,
-                                          p.submissions / r.stored, title, GENERATED))
+                                          p.submissions / r.stored, title, dt.datetime.fromisoformat(r.received)))
     for old in p.feedback.glob("*.xlsx") if p.feedback.is_dir() else ():
         if old not in written:
             old.unlink()

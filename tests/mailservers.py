@@ -6,7 +6,8 @@ Use it in a test module with `from mailservers import dovecot` and a `dovecot` a
         uid = dovecot.append("INBOX", message_bytes, internaldate, flags="\\\\Seen")
         read_imap(dovecot.url("INBOX"), dovecot.password, ssl_context=dovecot.ssl_context())
 
-One server serves the whole session; tests keep apart by folder names. Needs Debian's `dovecot-imapd`.
+One server serves the whole session; tests keep apart by folder names (test_mail_imap uses the folder
+"Bản tự chấm 2025" and the INBOX of the second account, snv@thidua.test). Needs Debian's `dovecot-imapd`.
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ import pytest
 from pipeline.mail.imap import quote, utf7
 
 START_TIMEOUT = 15  # seconds
+SERVER_TZ = "EST5"  # POSIX: UTC-5 all year, no tzdata needed
 # Users have an '@' in their names, as on government mail servers; the second has a non-ASCII password.
 ACCOUNTS = {"vanphong@thidua.test": "MatKhau-Thu-2025", "snv@thidua.test": "mật khẩu thử"}
 
@@ -58,15 +60,17 @@ class Dovecot:
         """A client context that trusts this server's CA and nothing else."""
         return ssl.create_default_context(cafile=str(self.ca_path))
 
-    def connect(self) -> imaplib.IMAP4:
-        """A logged-in plain connection; the caller logs out."""
+    def connect(self, user: str | None = None) -> imaplib.IMAP4:
+        """A logged-in plain connection, as `user` (default: `self.user`); the caller logs out."""
+        user = user or self.user
         conn = imaplib.IMAP4(self.host, self.imap_port, timeout=10)
-        conn.authenticate("PLAIN", lambda _: f"\0{self.user}\0{self.password}".encode())
+        conn.authenticate("PLAIN", lambda _: f"\0{user}\0{self.accounts[user]}".encode())
         return conn
 
-    def append(self, folder: str, message: bytes, internaldate: dt.datetime, flags: str = "") -> int:
+    def append(self, folder: str, message: bytes, internaldate: dt.datetime, flags: str = "",
+               user: str | None = None) -> int:
         """Put one message in `folder` (created when missing) with that INTERNALDATE; its UID."""
-        conn = self.connect()
+        conn = self.connect(user)
         try:
             name = quote(utf7(folder))
             conn.create(name)  # "already exists" is fine
@@ -126,7 +130,9 @@ def _start(binary: str, root: Path) -> tuple[Dovecot, subprocess.Popen]:
         log_path.unlink(missing_ok=True)
         conf = _write_config(root, imap_port, imaps_port)
         with open(root / "stderr.log", "wb") as stderr:
-            process = subprocess.Popen([binary, "-F", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=stderr)
+            # The server's clock is 5 hours behind UTC, so INTERNALDATEs come with a -0500 zone to convert.
+            process = subprocess.Popen([binary, "-F", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=stderr,
+                                       env={**os.environ, "TZ": SERVER_TZ})
         if _wait_listening(process, ["127.0.0.1"], [imap_port, imaps_port]):
             user, password = next(iter(ACCOUNTS.items()))
             server = Dovecot("127.0.0.1", imap_port, imaps_port, user, password, ca_path, log_path,
@@ -215,6 +221,10 @@ service imap-login {{
 }}
 service anvil {{
   chroot = {anvil_chroot}
+  # no growing delay for every login after the bad-password tests
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
 }}
 """
 

@@ -6,9 +6,10 @@ Use it by importing the fixtures into a test module:
 
 `smtp_server` speaks STARTTLS on a free port, requires TLS before AUTH and AUTH before MAIL, and accepts
 `server.user`/`server.password` (LOGIN or PLAIN; a test may change both); `smtps_server` is the same
-behind implicit TLS (smtp security "ssl"), offering AUTH without requiring it. Both set SSL_CERT_FILE to the test CA for the test's duration, so `ssl.create_default_context()` trusts the server.
+behind implicit TLS (smtp security "ssl"), offering AUTH without requiring it. Both set SSL_CERT_FILE
+to the test CA for the test's duration, so `ssl.create_default_context()` trusts the server.
 Each received message is in `server.received` (mail_from, rcpt_tos, raw bytes); `server.refuse` holds
-recipient addresses answered 550, `server.fail_data` how many DATA commands are answered 451 first
+recipient addresses answered 550 (`server.refused` lists each refusal), `server.fail_data` how many DATA commands are answered 451 first
 (`server.fail_reply` to answer otherwise), `server.logins` counts successful AUTHs: one per connection.
 """
 from __future__ import annotations
@@ -50,6 +51,7 @@ class Server:
     password: str = PASSWORD
     received: list[Received] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)  # RCPT TO these addresses: 550
+    refused: list[str] = field(default_factory=list)  # each RCPT TO answered 550, in order
     fail_data: int = 0                              # the next N DATA commands get `fail_reply`
     fail_reply: str = "451 4.3.0 temporary failure, try again"  # "421 ..." makes smtplib drop the connection
     logins: int = 0                                 # successful AUTH commands (one per connection)
@@ -64,6 +66,7 @@ class _Handler:
 
     async def handle_RCPT(self, smtp, session, envelope, address, rcpt_options):
         if address.lower() in {a.lower() for a in self.server.refuse}:
+            self.server.refused.append(address)
             return "550 5.1.1 mailbox unavailable"
         envelope.rcpt_tos.append(address)
         return "250 OK"

@@ -78,6 +78,17 @@ def test_headers_decode_to_nfc_text(workbook):
     assert "In-Reply-To" not in msg and "References" not in msg
 
 
+@pytest.mark.parametrize("text", ["Kết quả kiểm tra bản tự chấm điểm thi đua năm 2025 - Tòa án nhân dân tỉnh Quảng Trị",
+                                  "Công ty TNHH MTV Quản lý khai thác công trình thủy lợi Quảng Trị"])
+def test_no_space_is_lost_between_encoded_words(workbook, text):
+    """RFC 2047 readers drop the whitespace between encoded words: every space must be inside a word."""
+    msg = parsed(compose(outgoing(workbook, subject=text, to_name=text), SENDER, SENDER_NAME, "", WHEN).as_bytes())
+    raw = dict((k.lower(), v) for k, v in msg.raw_items())
+    assert str(make_header(decode_header(raw["subject"]))) == text
+    assert display_name(msg, "To") == text
+    assert " ".join(msg["To"].addresses[0].display_name.split()) == text  # and Python's own parser agrees
+
+
 def test_no_reply_to_when_none_is_given(workbook):
     assert "Reply-To" not in parsed(raw_of(outgoing(workbook), reply_to=""))
 

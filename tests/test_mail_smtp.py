@@ -100,6 +100,7 @@ def test_a_refused_recipient_is_logged_and_the_others_still_go(smtp_server, batc
     assert rows[0]["result"] == rows[2]["result"] == "ok"
     assert rows[1]["result"].startswith("lỗi 550") and "mailbox unavailable" in rows[1]["result"]
     assert [g.rcpt_tos for g in smtp_server.received] == [["snv@example.gov.vn"], ["stp@example.gov.vn"]]
+    assert smtp_server.refused == ["stc@example.gov.vn"], "a permanent refusal is not tried again"
     smtp_server.refuse = set()
     again = send(batch, smtp_server, log)  # what failed is not counted as sent
     assert [(r["unit"], r["result"]) for r in again] == [("DV02", "ok")]

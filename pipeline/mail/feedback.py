@@ -158,8 +158,9 @@ def _unmark(wb) -> None:
                 if cell.comment is None or cell.comment.author != AUTHOR:
                     continue
                 cell.comment = None
-                if (cell.fill.fgColor.rgb or "")[-6:] in ours:
-                    cell.fill = PatternFill("solid", fgColor=INPUT_FILL) if not cell.protection.locked else PatternFill()
+                rgb = cell.fill.fgColor.rgb
+                if isinstance(rgb, str) and rgb[-6:] in ours:
+                    cell.fill = PatternFill() if cell.protection.locked else PatternFill("solid", fgColor=INPUT_FILL)
 
 
 def _target(wb, issue: Issue):
@@ -243,7 +244,7 @@ def _write_list(ws, unit_code: str, unit_name: str, issues: list[Issue], campaig
              (campaign_title, Font(name=FONT, size=12, italic=True)),
              (f"Đơn vị: {unit_name} (mã {unit_code})", bold)]
     lines += [(f"Tệp đã nhận: {files}", font)] if files else []
-    lines += [(counts, font), (how, bold), (f"Lập lúc {created.strftime('%H:%M ngày %d/%m/%Y')}.", font)]
+    lines += [(counts, font), (how, bold), (f"Bản được kiểm tra nhận lúc {created.strftime('%H:%M ngày %d/%m/%Y')}.", font)]
     for r, (value, style) in enumerate(lines, start=1):
         align = Alignment(wrap_text=True, vertical="top", horizontal="center" if r <= 2 else "left")
         put(r, 1, value, font=style, alignment=align)

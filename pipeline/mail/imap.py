@@ -46,8 +46,9 @@ def parse_url(url: str) -> ImapTarget:
     parts = urllib.parse.urlsplit(url.strip())
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS:
-        raise ThiduaError(f"Địa chỉ hộp thư phải bắt đầu bằng imaps:// hoặc imap:// (IMAP URL must start with imaps://)")
-    userinfo, at, hostport = parts.netloc.rpartition("@")
+        raise ThiduaError("Địa chỉ hộp thư phải bắt đầu bằng imaps:// hoặc imap:// "
+                          "(IMAP URL must start with imaps://)")
+    userinfo, _, hostport = parts.netloc.rpartition("@")
     if ":" in userinfo:
         raise ThiduaError("Không ghi mật khẩu trong địa chỉ hộp thư (do not put the password in the IMAP URL)")
     user = urllib.parse.unquote(userinfo)
@@ -55,11 +56,13 @@ def parse_url(url: str) -> ImapTarget:
         hostpart = urllib.parse.urlsplit("//" + hostport)
         host, port = hostpart.hostname or "", hostpart.port or DEFAULT_PORTS[scheme]
     except ValueError as e:
-        raise ThiduaError(f"Cổng không hợp lệ trong địa chỉ hộp thư {hostport}: {e} (bad port in IMAP URL)") from e
+        raise ThiduaError(f"Cổng không hợp lệ trong địa chỉ hộp thư {hostport}: {e} "
+                          f"(bad port in IMAP URL)") from e
     if not host:
         raise ThiduaError("Địa chỉ hộp thư thiếu tên máy chủ (IMAP URL has no host)")
     if not user:
-        raise ThiduaError(f"Địa chỉ hộp thư thiếu tên đăng nhập, ví dụ imaps://ten@{host}/INBOX (IMAP URL has no user)")
+        raise ThiduaError(f"Địa chỉ hộp thư thiếu tên đăng nhập, ví dụ imaps://ten@{host}/INBOX "
+                          f"(IMAP URL has no user)")
     folder = urllib.parse.unquote(parts.path.strip("/")) or "INBOX"
     return ImapTarget(scheme, host, port, user, folder)
 
@@ -158,7 +161,7 @@ def _fetch(conn: imaplib.IMAP4, target: ImapTarget, uids: list[bytes]) -> Iterat
     for head, raw in sorted(records, key=lambda r: _uid(r[0])):
         when = _internaldate(head)
         if when is None:
-            raise ThiduaError(f"Máy chủ {target.host} trả về INTERNALDATE không đọc được: {head[:120]!r} "
+            raise ThiduaError(f"Máy chủ {target.host} trả về INTERNALDATE không đọc được: {head[:100]!r} "
                               f"(unreadable INTERNALDATE)")
         yield when, raw
 

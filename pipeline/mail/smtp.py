@@ -50,7 +50,8 @@ def _port(value, security: str) -> int:
     except ValueError:
         port = 0
     if not 0 < port < 65536:
-        raise ThiduaError(f"Cổng SMTP “{value}” không hợp lệ: phải là số từ 1 đến 65535 (smtp_port must be 1-65535)")
+        raise ThiduaError(f"Cổng SMTP “{value}” không hợp lệ: phải là số từ 1 đến 65535 "
+                          "(smtp_port must be 1-65535)")
     return port
 
 
@@ -169,7 +170,8 @@ def _connect(config: SmtpConfig, context: ssl.SSLContext) -> smtplib.SMTP:
         failure = (f"Máy chủ gửi thư {where} từ chối đăng nhập tài khoản {config.user}: {_reply(e)} "
                    "(authentication failed: check the user and THIDUA_SMTP_PASSWORD)", False)
     except smtplib.SMTPNotSupportedError as e:
-        failure = (f"Máy chủ gửi thư {where} không hỗ trợ {'STARTTLS' if 'STARTTLS' in str(e) else 'đăng nhập (AUTH)'}; "
+        missing = "STARTTLS" if "STARTTLS" in str(e) else "đăng nhập (AUTH)"
+        failure = (f"Máy chủ gửi thư {where} không hỗ trợ {missing}; "
                    f"kiểm tra smtp_security và smtp_port (server does not support it: {e})", False)
     except ssl.SSLError as e:
         failure = f"Không thiết lập được kết nối bảo mật tới {where}: {e} (TLS failed)", False

@@ -138,10 +138,12 @@ def _start(binary: str, root: Path) -> tuple[Dovecot, subprocess.Popen]:
             server = Dovecot("127.0.0.1", imap_port, imaps_port, user, password, ca_path, log_path,
                              root / "mail" / user / "Maildir", dict(ACCOUNTS))
             return server, process
+        status = process.poll()
         _stop(process)
         if "in use" not in _logs(root):
             break
-    pytest.fail(f"Dovecot did not start within {START_TIMEOUT} s:\n{_logs(root)}")
+    how = f"exited with status {status}" if status is not None else f"did not listen within {START_TIMEOUT} s"
+    pytest.fail(f"Dovecot {how}:\n{_logs(root)}")
 
 
 def _certificates(root: Path) -> Path:

@@ -178,3 +178,43 @@ def test_a_unit_with_issues_gets_feedback_whose_marked_cells_are_its_issues(mail
              if r["Tình trạng"] == "Hợp lệ"}
     assert not any((feedback / f"{u}.xlsx").exists() for u in valid if u not in
                    {r["Mã đơn vị"] for r in mailed["issues"]})
+
+
+from mailservers import dovecot  # noqa: E402,F401
+
+
+def test_collect_from_an_imap_folder_reads_only_the_returns_at_their_internaldate(tmp_path, dovecot, monkeypatch):
+    """`collect --imap` gets exactly the returns of the folder, received at the server's arrival time, and
+    leaves every message on the server as it was (same messages, same flags: nothing marked read).
+    Dovecot takes no INTERNALDATE in the future, so this campaign's deadline is a past one."""
+    content = f.content()
+    next(r for r in content["Thiết lập"] if r["key"] == "deadline")["value"] = "2025-12-10"
+    root = tmp_path / "CAMPAIGN"
+    campaign = f.make_campaign(root, content)
+    past = lambda d, hour=9: day(d, hour).replace(year=2025)  # noqa: E731
+    folder = "Thi đua 2026"
+    ret = {u: f.write_return(tmp_path / f"{u}.xlsx", campaign, u, f.RETURNS[u].fill()).read_bytes()
+           for u in ("A01", "A02")}
+    arrived = {"A01": past(9, 16), "A02": past(11, 7)}  # A02 reached the server after the deadline
+    for u in ret:
+        dovecot.append(folder, mb.outlook_message(addr(u), OFFICER, f"Bản tự chấm {u}", past(8),
+                                                  [(f"{u}.xlsx", ret[u])]), arrived[u],
+                       flags="\\Seen" if u == "A01" else "")
+    dovecot.append(folder, mb.thunderbird_message(addr("A03"), OFFICER, "Hỏi về mẫu", past(8), []), past(8))
+    flags = dovecot.flags(folder)
+    monkeypatch.setenv("THIDUA_IMAP_PASSWORD", dovecot.password)
+    monkeypatch.setenv("SSL_CERT_FILE", str(dovecot.ca_path))
+    run("collect", root, "--imap", dovecot.url(folder), "--since", "2025-12-01")
+    assert dovecot.flags(folder) == flags
+    with open(root / "out" / "submissions" / "receipts.csv", newline="", encoding="utf-8") as fh:
+        receipts = list(csv.DictReader(fh))
+    assert sorted((r["unit"], r["received"], r["sender"]) for r in receipts) == \
+        [("A01", "2025-12-09T16:00:00", addr("A01")), ("A02", "2025-12-11T07:00:00", addr("A02"))]
+    for r in receipts:
+        assert (root / "out" / "submissions" / r["stored"]).read_bytes() == ret[r["unit"]]
+    run("collect", root, "--imap", dovecot.url(folder))  # again: nothing new
+    with open(root / "out" / "submissions" / "receipts.csv", newline="", encoding="utf-8") as fh:
+        assert len(list(csv.DictReader(fh))) == 2
+    run("validate", root, code=1)  # units without returns are errors
+    late = {r["Mã đơn vị"] for r in f.table(root / "out" / "validation.xlsx", "Lỗi", ISSUES) if r["Mã lỗi"] == "late"}
+    assert late == {"A02"}

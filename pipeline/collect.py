@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import re
 import shutil
 import unicodedata
 import zipfile
@@ -210,9 +211,17 @@ def _messages(*streams: Iterable[Attachment]) -> Iterator[list[Attachment]]:
         yield group
 
 
+# The Message-IDs of mail.message.compose: a template thidua itself sent (a copy in Sent, a Cc, a forward of
+# it) is not a unit's return.
+OURS = re.compile(r"^<[0-9a-f]{32}\.thidua@")
+
+
 def _collect_message(message: list[Attachment], receipts: dict, store: Path, campaign: Campaign) -> list[Receipt]:
     """A message's workbooks are submissions; its other files are evidence, filed under the unit whose workbook
     came with them, or else the unit whose address sent them."""
+    message = [a for a in message if not OURS.match(a.message_id)]
+    if not message:
+        return []
     done = []
     for a in message:
         suffix = Path(a.name).suffix.lower()

@@ -218,3 +218,15 @@ def test_collect_from_an_imap_folder_reads_only_the_returns_at_their_internaldat
     run("validate", root, code=1)  # units without returns are errors
     late = {r["Mã đơn vị"] for r in f.table(root / "out" / "validation.xlsx", "Lỗi", ISSUES) if r["Mã lỗi"] == "late"}
     assert late == {"A02"}
+
+
+def test_the_templates_thidua_sent_are_not_collected_as_returns(tmp_path):
+    """A copy of an outgoing template (the Sent folder, a Cc to the officer) in the inbox is not a return."""
+    root = tmp_path / "CAMPAIGN"
+    f.make_campaign(root)
+    run("mail", root, "--only", "A01")
+    sent = root / "out" / "outbox" / "templates" / "A01.eml"
+    (root / "inbox" / "sent-copy.eml").write_bytes(sent.read_bytes())
+    run("collect", root)
+    with open(root / "out" / "submissions" / "receipts.csv", newline="", encoding="utf-8") as fh:
+        assert list(csv.DictReader(fh)) == []

@@ -195,6 +195,8 @@ def test_config_from_takes_the_environment_over_the_campaign():
     got = config_from("mail.example.gov.vn", 587, "starttls", "campaign@example.gov.vn", env)
     assert got == SmtpConfig("smtp.tinh.gov.vn", 2525, "ssl", "tdkt@tinh.gov.vn", "from-env")
     assert "from-env" not in repr(got)
+    no_auth = config_from("mail.example.gov.vn", 25, "none", "campaign@example.gov.vn", {"THIDUA_SMTP_USER": ""})
+    assert no_auth.user == ""  # set but empty: no AUTH, whatever the sheet says
 
 
 def test_config_from_defaults_the_port_by_security():

@@ -39,7 +39,8 @@ def config_from(host: str, port: int | str | None, security: str, user: str, env
         raise ThiduaError(f"Bảo mật SMTP “{security}” không hợp lệ; dùng: {', '.join(SECURITY_PORTS)} "
                           "(smtp_security must be starttls, ssl or none)")
     return SmtpConfig(host, _port(environ.get("THIDUA_SMTP_PORT") or port, security), security,
-                      (environ.get("THIDUA_SMTP_USER") or user or "").strip(), environ.get("THIDUA_SMTP_PASSWORD", ""))
+                      # set but empty, THIDUA_SMTP_USER means no AUTH (a relay that takes mail from this host)
+                      environ.get("THIDUA_SMTP_USER", user or "").strip(), environ.get("THIDUA_SMTP_PASSWORD", ""))
 
 
 def _port(value, security: str) -> int:

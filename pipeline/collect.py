@@ -15,6 +15,7 @@ from typing import Iterable, Iterator
 from schemas import returns as R
 
 from .campaign import Campaign
+from .issues import ThiduaError
 from .mail import VIETNAM, Attachment
 from .mail.inbound import SPREADSHEETS as SUFFIXES
 from .mail.inbound import is_mail_source, read_mail, sanitise
@@ -174,10 +175,18 @@ def collect(campaign: Campaign, sources: list[Path], store: Path, progress=lambd
         receipt = Receipt(register.get(unicodedata.normalize("NFC", name)) or received_time(path), name, digest,
                           path.stat().st_size, stored, "", source=str(path.parent))
         progress(_receive(receipts, receipt, store, campaign))
-    streams = [mail] + [_dated(read_mail(m), received_time(m)) for m in find_mail(sources)]
-    for message in _messages(*streams):
+    for message in _messages(mail):
         for r in _collect_message(message, receipts, store, campaign):
             progress(r)
+    for box in find_mail(sources):
+        try:
+            for message in _messages(_dated(read_mail(box), received_time(box))):
+                for r in _collect_message(message, receipts, store, campaign):
+                    progress(r)
+        except ThiduaError as e:  # a damaged mailbox is reported like a damaged file; the others are read
+            bad = Receipt(received_time(box), box.name, sha256(box) if box.is_file() else "", 0, "", "unreadable",
+                          note=str(e)[:200], source=str(box.parent))
+            progress(receipts.setdefault(bad.key, bad))
     result = sorted(receipts.values(), key=lambda r: (r.received, r.original, r.sha256))
     save_receipts(store, result)
     return result

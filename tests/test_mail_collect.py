@@ -230,3 +230,17 @@ def test_the_templates_thidua_sent_are_not_collected_as_returns(tmp_path):
     run("collect", root)
     with open(root / "out" / "submissions" / "receipts.csv", newline="", encoding="utf-8") as fh:
         assert list(csv.DictReader(fh)) == []
+
+
+def test_a_damaged_mailbox_is_reported_and_the_rest_is_collected(tmp_path):
+    root = tmp_path / "CAMPAIGN"
+    campaign = f.make_campaign(root)
+    (root / "inbox" / "hong.tgz").write_bytes(b"\x1f\x8b not really gzip")
+    f.write_return(root / "inbox" / "A01.xlsx", campaign, "A01", f.RETURNS["A01"].fill())
+    out = run("collect", root)
+    assert "hong.tgz" in out
+    run("validate", root, code=1)
+    rows = [r for r in f.table(root / "out" / "validation.xlsx", "Lỗi", ISSUES) if r["Tệp"] == "hong.tgz"]
+    assert [r["Mã lỗi"] for r in rows] == ["unreadable"]
+    valid = {r["Mã đơn vị"]: r["Tình trạng"] for r in f.table(root / "out" / "validation.xlsx", "Tổng hợp", ["Mã đơn vị", "Tình trạng"])}
+    assert valid["A01"] == "Hợp lệ"

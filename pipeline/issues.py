@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import pandas as pd
 
 ERROR, WARNING = "error", "warning"
 SEVERITY_VI = {ERROR: "Lỗi", WARNING: "Cảnh báo"}
@@ -129,8 +128,9 @@ ISSUE_COLUMNS = {
 }
 
 
-def to_frame(issues: list[Issue]) -> pd.DataFrame:
+def to_frame(issues: list[Issue]) -> "pd.DataFrame":
     """Issues as a table with the stable Vietnamese headers of the `Lỗi` sheet."""
+    import pandas as pd  # here, not at the top: `thidua --help` need not load pandas
     rows = [
         {"unit": i.unit, "file": i.file, "sheet": i.sheet, "cell": i.cell, "code": i.code,
          "severity": SEVERITY_VI[i.severity], "message": i.message("vi"), "message_en": i.message("en")}

@@ -303,3 +303,14 @@ def test_year_end_commands_on_a_campaign_with_no_returns_yet(campaign_dir, comma
     assert_clean(result)
     assert result.exit_code == (1 if command == "validate" else 0), result.output
     assert "0/6 đơn vị có bản tự chấm hợp lệ" in result.output
+
+
+def test_help_does_not_load_pandas():
+    """`thidua --help` answers at once: the command line imports what a command needs when it runs."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", "import sys, pipeline.cli; print(sorted(m for m in "
+                           "('pandas', 'pandera', 'openpyxl', 'xlsxwriter') if m in sys.modules))"],
+                          capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

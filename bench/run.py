@@ -1,14 +1,16 @@
 """Benchmark: a synthetic campaign of N units -> filled returns -> every stage timed with its peak memory.
 
-    python bench/run.py [--units 10000] [--workdir DIR] [--keep] [--reuse] [--sample 500] [--faulty PCT] [--no-trace]
+    python bench/run.py [--units 10000 [MORE ...]] [--workdir DIR] [--keep] [--reuse] [--sample 500] [--faulty PCT]
+                        [--no-trace] [--json FILE]
 
 Builds campaign.xlsx (4 groups, 40 leaves of all four kinds on a 100-point scale, blocs of ~20 units) with
 pipeline.campaign_book.write_campaign and one filled return per unit with pipeline.templates.write_template
 (seeded random valid scores, `--faulty` percent of them given one defect; written by `--jobs` processes).
 Then, in this one process, times the stages as `thidua rank` runs them: load_checked, collect, read_return of
 every stored return, validate, the validation report, score (matrix, totals), rank and write_results. Last, on
-the same sample of files, the project's reader against the naive one (pandas.read_excel with openpyxl, plus
-openpyxl.load_workbook for _meta).
+the same sample of files, the project's reader against python-calamine's bare read (the floor) and the naive
+one (pandas.read_excel with openpyxl, plus openpyxl.load_workbook for _meta); then the goals of issue 12 as
+ratios measured in this one run, and with several sizes each stage's growth from the smallest to the largest.
 
 Memory per stage: the Python heap's peak (tracemalloc, absolute and above the stage's start) and the process's
 peak RSS (resource.getrusage; reset per stage through /proc/self/clear_refs where Linux allows it, otherwise
@@ -38,6 +40,7 @@ from pathlib import Path
 
 import openpyxl
 import pandas as pd
+from python_calamine import CalamineWorkbook
 
 import pipeline
 import pipeline.read
@@ -290,52 +293,61 @@ def naive_read(path: Path) -> tuple[dict, dict]:
     return sheets, meta
 
 
-def compare_readers(files: list[Path]) -> tuple[float, float]:
-    """Seconds for the project's reader and the naive one over the same files (one warm-up each, not counted)."""
-    read_return(files[0])
-    naive_read(files[0])
-    t0 = time.perf_counter()
-    for p in files:
-        read_return(p)
-    project = time.perf_counter() - t0
+def bare_read(path: Path) -> int:
+    """The floor: python-calamine reading every sheet of the file into Python rows, nothing else."""
+    book = CalamineWorkbook.from_path(str(path))
+    return sum(len(book.get_sheet_by_name(name).to_python()) for name in book.sheet_names)
+
+
+def time_all(read, files: list[Path], label: str = "") -> float:
+    """Seconds for `read` over every file (one warm-up read first, not counted)."""
+    read(files[0])
     t0 = time.perf_counter()
     for i, p in enumerate(files, 1):
-        naive_read(p)
-        if i % 100 == 0:
-            log(f"  naive reader {i}/{len(files)}")
-    return project, time.perf_counter() - t0
+        read(p)
+        if label and i % 100 == 0:
+            log(f"  {label} {i}/{len(files)}")
+    return time.perf_counter() - t0
+
+
+def compare_readers(files: list[Path]) -> dict[str, float]:
+    """Milliseconds per file for the project's reader, calamine's bare read and the naive reader, same files."""
+    n = len(files)
+    return {"project_ms": 1000 * time_all(read_return, files) / n, "calamine_ms": 1000 * time_all(bare_read, files) / n,
+            "naive_ms": 1000 * time_all(naive_read, files, "naive reader") / n}
 
 
 # --- main ------------------------------------------------------------------------------------------
 
-def _wanted(args) -> dict:
-    return {"units": args.units, "seed": args.seed, "faulty": args.faulty}
+def _wanted(args, units: int) -> dict:
+    return {"units": units, "seed": args.seed, "faulty": args.faulty}
 
 
-def _reusable(root: Path, args) -> bool:
+def _reusable(root: Path, args, units: int) -> bool:
     marker = root / MARKER
     if not (args.reuse and marker.is_file()):
         return False
     kept = json.loads(marker.read_text())
-    return {k: kept.get(k) for k in _wanted(args)} == _wanted(args)
+    return {k: kept.get(k) for k in _wanted(args, units)} == _wanted(args, units)
 
 
-def prepare(root: Path, args) -> list[Row]:
+def prepare(root: Path, args, units: int) -> list[Row]:
     """campaign.xlsx and inbox/ (or reuse them from an earlier --keep run); returns the setup rows."""
-    if _reusable(root, args):
-        log(f"reusing {root} (campaign.xlsx and {args.units} returns)")
+    if _reusable(root, args, units):
+        log(f"reusing {root} (campaign.xlsx and {units} returns)")
         shutil.rmtree(root / "out", ignore_errors=True)
+        shutil.rmtree(root / "review", ignore_errors=True)
         return []
     rows = []
     t0 = time.perf_counter()
-    write_campaign(root / "campaign.xlsx", content(args.units))
-    rows.append(Row("setup: write campaign.xlsx", time.perf_counter() - t0, args.units, "units"))
+    write_campaign(root / "campaign.xlsx", content(units))
+    rows.append(Row("setup: write campaign.xlsx", time.perf_counter() - t0, units, "units"))
     c = load_checked(root / "campaign.xlsx")
-    log(f"generating {args.units} returns with {args.jobs} process(es) ...")
+    log(f"generating {units} returns with {args.jobs} process(es) ...")
     t0 = time.perf_counter()
     defects = generate_returns(c, root / "inbox", args.seed, args.jobs, args.faulty)
-    rows.append(Row(f"setup: generate returns ({args.jobs} proc)", time.perf_counter() - t0, args.units, "files"))
-    (root / MARKER).write_text(json.dumps({**_wanted(args), "defects": defects}))
+    rows.append(Row(f"setup: generate returns ({args.jobs} proc)", time.perf_counter() - t0, units, "files"))
+    (root / MARKER).write_text(json.dumps({**_wanted(args, units), "defects": defects}))
     return rows
 
 
@@ -414,23 +426,27 @@ def stages(root: Path, meter: Meter, units: int) -> dict:
             "stored": sorted({p.submissions / x.receipt.stored for x in received.values()})}
 
 
-def run(root: Path, args) -> int:
+def run(root: Path, args, units: int) -> dict:
+    """One size: set up (or reuse), time every stage, compare the readers; prints the report, returns the figures."""
     code = code_fingerprint()
-    setup = prepare(root, args)
+    setup = prepare(root, args, units)
     defects = json.loads((root / MARKER).read_text()).get("defects", {})
     meter = Meter(trace=not args.no_trace)
     if meter.trace:
         tracemalloc.start()
-    done = stages(root, meter, args.units)
+    done = stages(root, meter, units)
     if meter.trace:
         tracemalloc.stop()
     gc.collect()  # the stages' data is gone: the readers are compared without a big live heap for the GC to walk
 
+    log(f"calamine's bare read of all {len(done['stored'])} stored returns ...")
+    floor_s = time_all(bare_read, done["stored"])
     sample = sorted(random.Random(args.seed).sample(done["stored"], min(len(done["stored"]), args.sample)))
     log(f"comparing readers on {len(sample)} files (tracemalloc off) ...")
-    project_s, naive_s = compare_readers(sample)
+    readers = compare_readers(sample)
 
     total_s = sum(r.seconds for r in meter.rows)
+    ingest_ms = 1000 * sum(r.seconds for r in meter.rows if r.stage.startswith(("collect", "read"))) / max(1, done["receipts"])
     print(f"\nthidua benchmark: {done['campaign']}; workdir {root}")
     print(f"pipeline code: {code}")
     if defects:
@@ -442,17 +458,42 @@ def run(root: Path, args) -> int:
     rows = setup + meter.rows + [Row("pipeline stages total", total_s, done["units"], "units")]
     print(table(rows, meter.rss_per_stage))
     n = len(sample)
-    print(f"\nreaders on the same {n} files (tracemalloc off): project read_return {project_s:.2f} s "
-          f"({1000 * project_s / n:.1f} ms/file), naive pandas.read_excel(openpyxl) + openpyxl.load_workbook "
-          f"{naive_s:.2f} s ({1000 * naive_s / n:.1f} ms/file)")
-    print(f"ratio naive/project per file: {naive_s / project_s:.1f}x")
-    return 0
+    print(f"\nreaders on the same {n} files (tracemalloc off), ms per file: project read_return "
+          f"{readers['project_ms']:.1f}, calamine bare read {readers['calamine_ms']:.1f}, naive "
+          f"pandas.read_excel(openpyxl) + openpyxl.load_workbook {readers['naive_ms']:.1f}")
+    print("goals (issue 12), as ratios measured in this run:")
+    print(f"  whole pipeline / calamine's bare read of every return: {total_s / floor_s:.1f}x (goal <= 6x; "
+          f"{total_s:.1f} s against {floor_s:.1f} s)")
+    print(f"  ingest (collect + read) per file / bare read per file: {ingest_ms / readers['calamine_ms']:.1f}x "
+          f"(goal <= 2x)")
+    print(f"  naive reader / project reader: {readers['naive_ms'] / readers['project_ms']:.1f}x (goal >= 15x)")
+    print(f"  peak RSS: {max(r.rss_peak or 0 for r in meter.rows):,.0f} MB (goal <= 2048 MB)")
+    return {"units": done["units"], "stages": {r.stage: round(r.seconds, 4) for r in meter.rows},
+            "total_s": round(total_s, 4), "peak_rss_mb": round(max(r.rss_peak or 0 for r in meter.rows), 1),
+            "readers": {k: round(v, 3) for k, v in readers.items()}, "bare_read_all_s": round(floor_s, 4),
+            "ingest_ms": round(ingest_ms, 3)}
+
+
+def linearity(runs: list[dict]) -> None:
+    """Per stage, its time at the largest size over its time at the smallest (goal: at most 1.1 x the size ratio)."""
+    small, large = runs[0], runs[-1]
+    factor = large["units"] / small["units"]
+    print(f"\nlinearity: {large['units']} units against {small['units']} ({factor:g}x the units; goal per stage "
+          f"<= {1.1 * factor:.1f}x)")
+    for stage, seconds in large["stages"].items():
+        base = small["stages"].get(stage)
+        if base and base > 0.01:
+            ratio = seconds / base
+            print(f"  {stage:55} {ratio:6.1f}x{'  over' if ratio > 1.1 * factor else ''}")
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--units", type=int, default=10000, help="number of units (default 10000)")
-    ap.add_argument("--workdir", type=Path, help="empty or new folder (default: a new folder under /tmp)")
+    ap.add_argument("--units", type=int, nargs="+", default=[10000],
+                    help="number of units (default 10000); several sizes (2000 10000) also print each stage's "
+                         "growth from the smallest to the largest")
+    ap.add_argument("--workdir", type=Path, help="empty or new folder (default: a new folder under /tmp); with "
+                                                  "several sizes, one subfolder per size")
     ap.add_argument("--keep", action="store_true", help="keep the work folder")
     ap.add_argument("--reuse", action="store_true", help="reuse campaign.xlsx and inbox/ of a kept run of the same --units/--seed (implies --keep)")
     ap.add_argument("--sample", type=int, default=500, help="files for the reader comparison (default min(N, 500))")
@@ -462,25 +503,34 @@ def main(argv=None) -> int:
                     help="percent of returns given one defect (decimal comma, late, score over max, missing "
                          "explanation); default 0: every return valid")
     ap.add_argument("--no-trace", action="store_true", help="time the stages without tracemalloc")
+    ap.add_argument("--json", type=Path, help="also write the figures: {units, stages, total_s, peak_rss_mb, readers}"
+                                              " (a list of them for several sizes)")
     args = ap.parse_args(argv)
-    if args.units < 2:
+    if min(args.units) < 2:
         ap.error("--units must be at least 2")
-    if args.workdir:
-        root = args.workdir.resolve()
-        if root.exists() and any(root.iterdir()) and not _reusable(root, args):
+    args.keep = args.keep or args.reuse  # a folder worth reusing is worth keeping
+    base = args.workdir.resolve() if args.workdir else Path(tempfile.mkdtemp(prefix="thidua-bench-", dir="/tmp"))
+    runs = []
+    for units in sorted(args.units):
+        root = base / f"units-{units}" if len(args.units) > 1 or not args.workdir else base
+        if root.exists() and any(root.iterdir()) and not _reusable(root, args, units):
             ap.error(f"{root} is not empty (give an empty or new folder, or --reuse one kept by a run "
                      f"with the same --units, --seed and --faulty)")
         root.mkdir(parents=True, exist_ok=True)
-    else:
-        root = Path(tempfile.mkdtemp(prefix="thidua-bench-", dir="/tmp"))
-    args.keep = args.keep or args.reuse  # a folder worth reusing is worth keeping
-    try:
-        return run(root, args)
-    finally:
-        if args.keep:
-            log(f"kept {root}")
-        else:
-            shutil.rmtree(root, ignore_errors=True)
+        try:
+            runs.append(run(root, args, units))
+        finally:
+            if not args.keep:
+                shutil.rmtree(root, ignore_errors=True)
+    if len(runs) > 1:
+        linearity(runs)
+    if args.json:
+        args.json.write_text(json.dumps(runs[0] if len(runs) == 1 else runs, indent=2, ensure_ascii=False))
+    if args.keep:
+        log(f"kept {base}")
+    elif not args.workdir:
+        shutil.rmtree(base, ignore_errors=True)
+    return 0
 
 
 if __name__ == "__main__":

@@ -244,3 +244,20 @@ def test_a_damaged_mailbox_is_reported_and_the_rest_is_collected(tmp_path):
     assert [r["Mã lỗi"] for r in rows] == ["unreadable"]
     valid = {r["Mã đơn vị"]: r["Tình trạng"] for r in f.table(root / "out" / "validation.xlsx", "Tổng hợp", ["Mã đơn vị", "Tình trạng"])}
     assert valid["A01"] == "Hợp lệ"
+
+
+def test_the_same_attachment_in_two_messages_is_one_version(tmp_path):
+    """A unit that sends its file, then sends it again (or Cc's it), has one version: no `superseded`."""
+    root = tmp_path / "CAMPAIGN"
+    campaign = f.make_campaign(root)
+    data = f.write_return(tmp_path / "A01.xlsx", campaign, "A01", f.RETURNS["A01"].fill()).read_bytes()
+    mb.write_mbox(root / "inbox" / "thu.mbox", [
+        mb.outlook_message(addr("A01"), OFFICER, "Bản tự chấm", day(3), [("A01.xlsx", data)]),
+        mb.thunderbird_message(addr("A01"), OFFICER, "Gửi lại bản tự chấm", day(4), [("A01 (gửi lại).xlsx", data)])])
+    run("collect", root)
+    run("validate", root, code=1)
+    issues = f.table(root / "out" / "validation.xlsx", "Lỗi", ISSUES)
+    assert not [r for r in issues if r["Mã đơn vị"] == "A01" and r["Mã lỗi"] == "superseded"]
+    summary = {r["Mã đơn vị"]: r for r in f.table(root / "out" / "validation.xlsx", "Tổng hợp",
+                                                  ["Mã đơn vị", "Số bản gửi", "Nhận lúc"])}
+    assert summary["A01"]["Số bản gửi"] == 1 and summary["A01"]["Nhận lúc"].startswith("2026-12-03")

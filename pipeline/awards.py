@@ -8,11 +8,10 @@ status blockers (Decree 152/2025), the vote threshold, registration, or the quot
 """
 from __future__ import annotations
 
-import datetime as dt
 import math
 import pandas as pd
 
-from .campaign import AWARDS, BLOCKERS, AwardRule, Campaign
+from .campaign import AWARDS, BLOCKERS, AwardRule, Campaign, decree, legal_basis
 from .score import round_half_up
 from .workbook import vn
 
@@ -28,8 +27,30 @@ def issuer(c: Campaign, rule: AwardRule) -> str:
 
     The decision falls when the proposal is signed (the proposal_date setting), else at the end of the year.
     """
-    when = c.settings.proposal_date or dt.date(c.settings.year, 12, 31)
-    return rule.issuer_before_reform if when < c.settings.reform_date and rule.issuer_before_reform else rule.issuer
+    return rule.issuer_before_reform if not c.settings.after_reform and rule.issuer_before_reform else rule.issuer
+
+
+class Registered(dict):
+    """unit -> the highest priority (smallest number) among the awards it registered for; `in_use` when anybody
+    registered at all (the Đăng ký sheet or a form)."""
+
+    def __init__(self, c: Campaign, registered: set[tuple[str, str]]):
+        super().__init__()
+        self.in_use = bool(registered)
+        priority = {code: c.award_priority(code) for code in {code for _, code in registered}}
+        for unit, code in registered:
+            if priority[code] is not None:
+                self[unit] = min(self.get(unit, priority[code]), priority[code])
+
+    def covers(self, unit: str, rule: AwardRule) -> bool:
+        """Registered for this award or a higher one: a unit that aimed for the flag and is proposed for a
+        certificate of merit did register."""
+        return unit in self and self[unit] <= rule.priority
+
+
+def top_places(rule: AwardRule, members: int) -> int:
+    """How many places `Tốp tỷ lệ (%)` covers: the share of the members rounded down, at least 1."""
+    return max(1, math.floor(round(members * rule.top_share / 100, 9)))
 
 
 def quota(rule: AwardRule, members: int) -> tuple[int | None, str]:
@@ -85,8 +106,8 @@ def _merit(c: Campaign, rule: AwardRule, row, members: int) -> list[str]:
     if rule.rank_from is not None and row.rank < rule.rank_from or rule.rank_to is not None and row.rank > rule.rank_to:
         span = f"{rule.rank_from or 1}-{rule.rank_to}" if rule.rank_to else f"từ {rule.rank_from}"
         why.append(f"hạng {row.rank} ngoài hạng {span}")
-    if rule.top_share is not None and row.rank > members * rule.top_share / 100 + 1e-9:
-        why.append(f"ngoài tốp {vn(rule.top_share)}% của khối")
+    if rule.top_share is not None and row.rank > top_places(rule, members):
+        why.append(f"ngoài tốp {vn(rule.top_share)}% của khối (hạng 1-{top_places(rule, members)})")
     if rule.min_grade and not _grade_ok(c, row.grade, rule.min_grade):
         why.append(f"xếp loại {row.grade}, cần {rule.min_grade}")
     if rule.min_score is not None and row.total < rule.min_score:
@@ -94,16 +115,16 @@ def _merit(c: Campaign, rule: AwardRule, row, members: int) -> list[str]:
     return why + _conditions(c, rule, row.unit, row.grade)
 
 
-def _gates(c: Campaign, rule: AwardRule, row, registered: set) -> list[str]:
+def _gates(c: Campaign, rule: AwardRule, row, registered: Registered) -> list[str]:
     """Why a unit that merits the rule is held back from it (empty: it passes)."""
     unit = c.unit(row.unit)
-    why = [f"{BLOCKERS[b]} (Nghị định 152/2025: không đề nghị khen thưởng)" for b in unit.blockers]
+    why = [f"{BLOCKERS[b]} ({decree(c.settings)}: không đề nghị khen thưởng)" for b in unit.blockers]
     if rule.min_vote_share is not None:
         if pd.isna(row.vote_share):
             why.append("chưa có kết quả bỏ phiếu hợp lệ của khối")
         elif row.vote_share <= rule.min_vote_share:
             why.append(f"được {vn(round(row.vote_share, 1))}% phiếu suy tôn, cần trên {vn(rule.min_vote_share)}%")
-    if rule.must_register and (row.unit, rule.code) not in registered:
+    if rule.must_register and not registered.covers(row.unit, rule):
         why.append("không đăng ký danh hiệu này đầu năm")
     return why
 
@@ -112,6 +133,7 @@ def propose(c: Campaign, ranked: pd.DataFrame, registered: set[tuple[str, str]])
     """(proposals, held): one proposal per awarded unit with its reason; each unit held back from an award it
     would otherwise get, with why. `ranked` carries rank, tied, total, grade, votes, vote_share per unit."""
     proposals, held = [], []
+    registered = Registered(c, registered)
     rules = sorted(enumerate(c.award_rules), key=lambda x: (x[1].priority, x[0]))
     for bloc in c.blocs:
         rows = ranked[ranked["bloc"] == bloc.code].sort_values(["rank", "unit"])
@@ -159,14 +181,15 @@ def _within_quota(candidates: list, most: int | None) -> tuple[list, list[tuple[
     return chosen, over
 
 
-def _rule_text(c: Campaign, rule: AwardRule) -> list[str]:
+def _rule_text(c: Campaign, rule: AwardRule, rule_bloc: str = "") -> list[str]:
     """What the rule asks, in words, for the proposal's reason."""
     year, parts = c.settings.year, []
     if rule.rank_from is not None or rule.rank_to is not None:
         low, high = rule.rank_from or 1, rule.rank_to
         parts.append(f"hạng {low}" if low == high else f"hạng {low}-{high}" if high else f"từ hạng {low}")
     if rule.top_share is not None:
-        parts.append(f"tốp {vn(rule.top_share)}% của khối")
+        parts.append(f"tốp {vn(rule.top_share)}% của khối (hạng 1-{top_places(rule, len(c.members(rule_bloc)))})"
+                     if rule_bloc else f"tốp {vn(rule.top_share)}% của khối")
     if rule.min_grade:
         parts.append(f"xếp loại từ {rule.min_grade}")
     if rule.min_score is not None:
@@ -179,7 +202,7 @@ def _rule_text(c: Campaign, rule: AwardRule) -> list[str]:
     return parts
 
 
-def _proposal(c: Campaign, bloc, rule: AwardRule, r, members: int, quota_note: str, registered: set) -> dict:
+def _proposal(c: Campaign, bloc, rule: AwardRule, r, members: int, quota_note: str, registered: Registered) -> dict:
     year = c.settings.year
     ranked_in = f"{ORDINAL.get(r.rank, f'xếp thứ {r.rank}')} {bloc.name}"
     if any(name == "lien_tuc_xuat_sac" for name, _ in rule.conditions):
@@ -192,8 +215,11 @@ def _proposal(c: Campaign, bloc, rule: AwardRule, r, members: int, quota_note: s
     votes = "" if pd.isna(r.votes) or not r.votes else f"; {int(r.votes)} phiếu suy tôn ({vn(round(r.vote_share, 1))}%)"
     reason = (f"Hạng {r.rank}/{members} khối {bloc.code}" + (" (đồng hạng)" if r.tied == "x" else "")
               + f"; {vn(r.total)} điểm, xếp loại {r.grade}{votes}; quy tắc {rule.code}: "
-              + ", ".join(_rule_text(c, rule) + ([quota_note] if quota_note else [])))
-    warning = NOT_REGISTERED if (r.unit, rule.code) not in registered and not rule.must_register else ""
+              + ", ".join(_rule_text(c, rule, bloc.code) + ([quota_note] if quota_note else []))
+              + f"; căn cứ {legal_basis(c.settings)}")
+    # Registration is in use when somebody registered (the Đăng ký sheet or the forms); then a proposal above
+    # what the unit registered for is a warning the officer must see.
+    warning = NOT_REGISTERED if registered.in_use and not registered.covers(r.unit, rule) else ""
     return {"bloc": bloc.code, "unit": r.unit, "name": r.name, "short_name": r.short_name, "award_code": rule.code,
             "award": rule.award, "issuer": issuer(c, rule), "priority": rule.priority, "rank": int(r.rank),
             "total": float(r.total), "grade": r.grade, "votes": r.votes, "vote_share": r.vote_share,

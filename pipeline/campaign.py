@@ -5,7 +5,8 @@ import datetime as dt
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, replace
 from functools import cached_property
 from fractions import Fraction
 
@@ -16,7 +17,9 @@ from schemas import campaign as S
 from .issues import Issue
 from .workbook import Table, number, text
 
-# The legal award titles (Law on Emulation and Commendation 2022); campaigns pick from these.
+# Award codes the master suggests (Law on Emulation and Commendation 2022). They are suggestions only: a campaign
+# defines its own codes on `Khen thưởng` (two kinds of Giấy khen, a ministry's flag ...), and registrations and
+# history refer to the campaign's codes.
 AWARDS = {
     "CO_CP": "Cờ thi đua của Chính phủ",
     "CO_TINH": "Cờ thi đua của UBND tỉnh",
@@ -31,6 +34,10 @@ CONDITIONS = {
     "lien_tuc_xuat_sac": "N: graded Xuất sắc this year and the N-1 years before",
     "da_nhan": "CODE: received award CODE in the previous year",
 }
+# The blank master's example rows carry this in their texts, and their units and blocs VD codes: `check`
+# reports any that remain, so an example can never reach a real campaign.
+EXAMPLE_MARK = "(ví dụ)"
+EXAMPLE_CODE = re.compile(r"^VD\d*$")
 BLOCKERS = {
     "discipline": "đang xem xét kỷ luật",
     "investigation": "đang bị điều tra",
@@ -75,6 +82,18 @@ class Settings:
     smtp_security: str = "starttls"
     smtp_user: str = ""  # the password is never in the covenant: THIDUA_SMTP_PASSWORD or a prompt
     mail_trusted: tuple[str, ...] = ()  # addresses that may send a return for any unit (officer, bloc heads)
+    legal_basis: str = ""  # quoted in the reasons; blank: the law and decree in force on the signing date
+    claim_policy: str = "cat"  # a bonus/deduction claim over its cap or off its step: cat (capped), bo (not counted), loi (error)
+
+    @property
+    def signing_date(self) -> dt.date:
+        """When the proposal is signed: proposal_date, else the last day of the year. The issuers and the law
+        follow this date."""
+        return self.proposal_date or dt.date(self.year, 12, 31)
+
+    @property
+    def after_reform(self) -> bool:
+        return self.signing_date >= self.reform_date
 
 
 @dataclass(frozen=True)
@@ -200,6 +219,19 @@ class Campaign:
         return next((u for u in ring if u not in skip), next((u for u in ring if u != after), ""))
 
     @cached_property
+    def awards(self) -> dict[str, str]:
+        """code -> title of every award the campaign's rules give, highest first (the codes a registration or a
+        history row may name)."""
+        titles: dict[str, str] = {}
+        for rule in sorted(self.award_rules, key=lambda r: r.priority):
+            titles.setdefault(rule.code, rule.award or AWARDS.get(rule.code, rule.code))
+        return titles
+
+    def award_priority(self, code: str) -> int | None:
+        """The highest priority (smallest number) of the campaign's rules with this award code."""
+        return min((r.priority for r in self.award_rules if r.code == code), default=None)
+
+    @cached_property
     def leaves(self) -> tuple[Criterion, ...]:
         parents = {c.parent for c in self.criteria}
         return tuple(c for c in self.criteria if c.code not in parents)
@@ -259,13 +291,51 @@ def _share(v) -> Fraction:
     return Fraction(x / 100 if x > 1 else x).limit_denominator(1000)
 
 
-def _choice(*allowed):
+# --- enumerated values: one way of matching on every sheet ----------------------------------------
+
+def word_key(value, accents: bool = True) -> str:
+    """How a typed word is compared: NFC, case, runs of spaces, _ and - as one space; without `accents`
+    also without diacritics (đ as d)."""
+    s = re.sub(r"[\s_\-]+", " ", text(value).casefold()).strip()
+    if not accents:
+        s = "".join(ch for ch in unicodedata.normalize("NFD", s) if not unicodedata.combining(ch)).replace("đ", "d")
+    return unicodedata.normalize("NFC", s)
+
+
+def match(value, choices, aliases: dict | None = None) -> str | None:
+    """The choice `value` means, or None: equal ignoring case, spaces and NFC; else equal without diacritics
+    when that points at one choice only (or at one alias). A blank is ""."""
+    if text(value) == "":
+        return ""
+    words = {c: c for c in choices} | dict(aliases or {})
+    for accents in (True, False):
+        hits = {words[w] for w in words if w != "" and word_key(w, accents) == word_key(value, accents)}
+        if len(hits) == 1:
+            return hits.pop()
+        if hits:
+            return None  # ambiguous without diacritics
+    return None
+
+
+def canonical(frame: pd.DataFrame, schema) -> pd.DataFrame:
+    """The table with every enumerated value (a column with `choices`) written as its choice; what matches
+    no choice is left as typed, for the schema check to reject at its cell."""
+    frame = frame.copy()
+    for name, column in schema.columns.items():
+        meta = column.metadata or {}
+        if "choices" in meta and name in frame:
+            frame[name] = [v if v is None or (m := match(v, meta["choices"], meta["aliases"])) is None else (m or None)
+                           for v in frame[name]]
+    return frame
+
+
+def _choice(*allowed, aliases: dict | None = None):
     def parse(v):
-        s = text(v).casefold()
-        if s not in allowed:
-            raise ValueError("một trong: " + ", ".join(allowed))
+        s = match(v, allowed, aliases)
+        if s is None:
+            raise ValueError("phải là " + S.listing(allowed + tuple(aliases or {})))
         return s
-    parse.choices = allowed  # the blank master's dropdown for this setting
+    parse.choices = tuple(a for a in allowed if a)  # the blank master's dropdown for this setting
     return parse
 
 
@@ -291,15 +361,22 @@ def _port(v) -> int:
 
 
 def _yes(v) -> bool:
-    return _choice("có", "không", "x", "")(v) in ("có", "x")
+    return _YES(v) in ("có", "x")
+
+
+_YES = _choice("có", "không", "x", "")
+_YES.choices = ("có", "không")
 
 
 def _chain(v) -> tuple[str, ...]:
-    parts = tuple(p.strip() for p in text(v).split(",") if p.strip())
-    for p in parts:
-        if not (p in TIE_BREAKS or re.fullmatch(r"nhom:[IVXLC]+", p)):
-            raise ValueError("dùng: nhom:I, " + ", ".join(TIE_BREAKS))
-    return parts
+    parts = []
+    for p in (p.strip() for p in text(v).split(",") if p.strip()):
+        group = re.fullmatch(r"nh[oó]m\s*:\s*([IVXLC]+)", p, re.IGNORECASE)
+        word = match(p, TIE_BREAKS)
+        if not (group or word):
+            raise ValueError("dùng " + S.listing(("nhom:I",) + TIE_BREAKS, "và") + ", cách nhau bởi dấu phẩy")
+        parts.append(f"nhom:{group.group(1).upper()}" if group else word)
+    return tuple(parts)
 
 
 TIE_BREAKS = ("it_diem_tru", "nhieu_diem_thuong", "phieu", "diem_tu_cham")
@@ -325,11 +402,12 @@ SETTINGS = {
     "grade_fair": ("Khá: điểm tối thiểu", _num, 70.0),
     "grade_complete": ("Hoàn thành: điểm tối thiểu", _num, 50.0),
     "quorum": ("Tỷ lệ đơn vị có mặt tối thiểu", _share, Fraction(2, 3)),
-    "leader_vote_share": ("Tỷ lệ phiếu suy tôn dẫn đầu (lớn hơn, %)", _num, 50.0),
+    "leader_vote_share": ("Đơn vị dẫn đầu cần tỷ lệ phiếu suy tôn trên (%)", _num, 50.0),
     "tie_break": ("Thứ tự tách đồng hạng", _chain, ("nhom:I", "it_diem_tru", "nhieu_diem_thuong", "phieu")),
     "na_policy": ("Tiêu chí không áp dụng", _choice("quy_doi", "du_diem"), "quy_doi"),
-    "review_tolerance": ("Chênh lệch điểm thẩm định cần ghi chú", _num, 2.0),
-    "reform_date": ("Ngày chính quyền hai cấp có hiệu lực", _date, dt.date(2025, 7, 1)),
+    "review_tolerance": ("Điểm thẩm định lệch điểm tự chấm quá số điểm này thì phải ghi chú", _num, 2.0),
+    "reform_date": ("Ngày chính quyền hai cấp có hiệu lực (từ ngày này không còn cấp huyện)", _date, dt.date(2025, 7, 1)),
+    "legal_basis": ("Căn cứ pháp lý ghi trong lý do đề nghị (để trống: theo ngày ký)", text, ""),
     "head_rotation": ("Luân phiên Trưởng khối khi không bầu", _choice("pho_len_truong", "giu_nguyen"), "pho_len_truong"),
     "max_file_mb": ("Dung lượng tệp tối đa (MB)", _num, 10.0),
     "vote_base": ("Tỷ lệ phiếu tính trên (thanh_vien: số đơn vị thành viên; phieu_hop_le: số phiếu hợp lệ)",
@@ -347,6 +425,9 @@ SETTINGS = {
     "smtp_user": ("Tài khoản SMTP (mật khẩu không ghi ở đây: nhập khi gửi)", text, ""),
     "mail_trusted": ("Email được gửi bản tự chấm thay đơn vị (cán bộ thi đua, Trưởng khối; cách nhau bởi ;)",
                      _emails, ()),
+    "claim_policy": ("Khoản thưởng, trừ vượt mức tối đa hoặc lệch bước điểm (cat: tính theo mức tối đa và bước, cảnh "
+                     "báo; bo: không tính khoản đó, cảnh báo; loi: lỗi, bản tự chấm không được tính)",
+                     _choice("cat", "bo", "loi"), "cat"),
 }
 GRADE_KEYS = (("Xuất sắc", "grade_excellent"), ("Tốt", "grade_good"), ("Khá", "grade_fair"), ("Hoàn thành", "grade_complete"))
 
@@ -375,6 +456,57 @@ def read_settings(table: Table, file: str) -> tuple[Settings | None, list[Issue]
     return Settings(**values, grades=grades), issues
 
 
+# --- the law by date ------------------------------------------------------------------------
+
+# The law and its decree in force on a signing date, latest last: (from, law, decree).
+LAWS = (
+    (dt.date(2017, 7, 31), "Luật Thi đua, Khen thưởng năm 2003 (sửa đổi, bổ sung năm 2013)", "Nghị định số 91/2017/NĐ-CP"),
+    (dt.date(2024, 1, 1), "Luật Thi đua, khen thưởng năm 2022", "Nghị định số 98/2023/NĐ-CP"),
+    (dt.date(2025, 7, 1), "Luật Thi đua, khen thưởng năm 2022", "Nghị định số 152/2025/NĐ-CP"),
+)
+# What a legal basis may cite, and when it was in force: [from, until).
+INSTRUMENTS = {
+    "91/2017": ("Nghị định số 91/2017/NĐ-CP", dt.date(2017, 7, 31), dt.date(2024, 1, 1)),
+    "98/2023": ("Nghị định số 98/2023/NĐ-CP", dt.date(2024, 1, 1), dt.date(2025, 7, 1)),
+    "152/2025": ("Nghị định số 152/2025/NĐ-CP", dt.date(2025, 7, 1), None),
+    "2003": ("Luật Thi đua, Khen thưởng năm 2003", dt.date(2004, 7, 1), dt.date(2024, 1, 1)),
+    "2022": ("Luật Thi đua, khen thưởng năm 2022", dt.date(2024, 1, 1), None),
+}
+_CITED = re.compile(r"(?:nghị định|nđ)[^0-9;]{0,8}(\d+/\d{4})|(\d+/\d{4})/nđ-cp|luật[^;0-9]*?(\d{4})")
+
+
+def law_in_force(when: dt.date) -> tuple[str, str]:
+    """(law, decree) on that date; before 2017 the earliest the pipeline knows."""
+    return next(((law, decree) for start, law, decree in reversed(LAWS) if when >= start), LAWS[0][1:])
+
+
+def legal_basis(s: Settings) -> str:
+    """What the reasons quote: the `legal_basis` setting, else the law and decree in force on the signing date."""
+    return s.legal_basis or "; ".join(law_in_force(s.signing_date))
+
+
+def decree(s: Settings) -> str:
+    """The decree in force on the signing date, short (Nghị định 152/2025/NĐ-CP)."""
+    return law_in_force(s.signing_date)[1].replace(" số ", " ")
+
+
+def cited_out_of_force(basis: str, when: dt.date) -> list[str]:
+    """The instruments a legal basis cites that are not in force on `when`, each with its dates."""
+    found = []
+    for m in _CITED.finditer(basis.casefold()):
+        ref = next(g for g in m.groups() if g)
+        known = INSTRUMENTS.get(ref)
+        if known is None:
+            year = int(ref.rsplit("/", 1)[-1])
+            if year > when.year:
+                found.append(f"{ref} (ban hành sau ngày ký)")
+            continue
+        name, start, until = known
+        if when < start or (until is not None and when >= until):
+            found.append(f"{name} (hiệu lực từ {start:%d/%m/%Y}" + (f" đến trước {until:%d/%m/%Y})" if until else ")"))
+    return list(dict.fromkeys(found))
+
+
 # --- loading --------------------------------------------------------------------------------
 
 def _s(v) -> str:
@@ -394,7 +526,17 @@ def _codes(v) -> tuple[str, ...]:
 
 
 def _conditions(v) -> tuple[tuple[str, str], ...]:
-    return tuple(tuple((p.split("=", 1) + [""])[:2]) for p in _codes(v))
+    pairs = [(p.split("=", 1) + [""])[:2] for p in _codes(v)]
+    return tuple((match(name.strip(), CONDITIONS) or name.strip(), value.strip()) for name, value in pairs)
+
+
+def award_code(c: Campaign, value) -> str | None:
+    """The campaign's award code a registration or history row means: its code or its title, typed the way
+    people type (case, spaces, diacritics); the master's suggested codes count too. None: no award."""
+    titles = {r.award: r.code for r in c.award_rules if r.award}
+    titles |= {code: code for code in c.awards} | {t: code for code, t in c.awards.items()}
+    titles |= {code: code for code in AWARDS if code not in titles} | {t: code for code, t in AWARDS.items() if t not in titles}
+    return match(value, (), titles) or None
 
 
 def _frame(tables: dict[str, Table], schema) -> pd.DataFrame:
@@ -404,7 +546,7 @@ def _frame(tables: dict[str, Table], schema) -> pd.DataFrame:
 
 def build(settings: Settings, tables: dict[str, Table]) -> Campaign:
     f = lambda schema: _frame(tables, schema).to_dict("records")  # noqa: E731
-    return Campaign(
+    campaign = Campaign(
         settings=settings,
         blocs=tuple(Bloc(_s(r["code"]), _s(r["name"]), _s(r["head"]), _s(r["deputy"])) for r in f(S.BLOCS)),
         units=tuple(Unit(_s(r["code"]), _s(r["name"]), _s(r["short_name"]) or _s(r["name"]), _s(r["bloc"]), _s(r["email"]),
@@ -419,7 +561,18 @@ def build(settings: Settings, tables: dict[str, Table]) -> Campaign:
             _i(r["rank_from"]), _i(r["rank_to"]), _f(r["top_share"]), _s(r["min_grade"]), _f(r["min_score"]),
             _f(r["min_vote_share"]), _s(r["must_register"]) == "x", _i(r["quota"]), _f(r["quota_share"]),
             _s(r["quota_rounding"]), _conditions(r["conditions"])) for r in f(S.AWARD_RULES)),
-        history=tuple(HistoryRow(_s(r["unit"]), _i(r["year"]) or 0, _s(r["kind"]), _s(r["value"]), _s(r["revoked"]) == "x")
+    )
+    # Registrations and history name the campaign's awards by code or title: kept as the code they mean.
+    grade = lambda v: match(v, S.GRADES + (S.FAILED,)) or v  # noqa: E731
+    da_nhan = lambda name, v: award_code(campaign, v) or v if name == "da_nhan" else v  # noqa: E731
+    return replace(
+        campaign,
+        award_rules=tuple(replace(r, conditions=tuple((n, da_nhan(n, v)) for n, v in r.conditions))
+                          for r in campaign.award_rules),
+        history=tuple(HistoryRow(_s(r["unit"]), _i(r["year"]) or 0, _s(r["kind"]),
+                                 grade(_s(r["value"])) if _s(r["kind"]) == "xếp loại"
+                                 else award_code(campaign, _s(r["value"])) or _s(r["value"]), _s(r["revoked"]) == "x")
                       for r in f(S.HISTORY)),
-        registrations=tuple((_s(r["unit"]), _s(r["award"])) for r in f(S.REGISTRATIONS)),
+        registrations=tuple((_s(r["unit"]), award_code(campaign, _s(r["award"])) or _s(r["award"]))
+                            for r in f(S.REGISTRATIONS)),
     )

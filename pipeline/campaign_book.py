@@ -4,11 +4,14 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import copy
+
 import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
 
 from schemas import campaign as S
 
-from .campaign import SETTINGS
+from .campaign import AWARDS, EXAMPLE_MARK, SETTINGS
 
 FONT = "Times New Roman"
 # A fixed creation date keeps the file byte-identical from run to run.
@@ -29,7 +32,17 @@ INSTRUCTIONS = [
     "  hoặc ghi mã khối/mã đơn vị cách nhau bởi dấu phẩy.",
     "• Thưởng - Trừ: các khoản điểm thưởng, điểm trừ đơn vị tự kê khai, với điểm mỗi lần và mức tối đa.",
     "• Khen thưởng: quy tắc đề nghị từng hình thức khen thưởng (hạng, xếp loại, phiếu, số lượng, điều kiện).",
-    "• Lịch sử: xếp loại và khen thưởng các năm trước. Đăng ký: danh hiệu đơn vị đăng ký đầu năm.",
+    "  Mã khen thưởng do đợt thi đua tự đặt (CO_TINH, BK_TINH, GIAY_KHEN... chỉ là gợi ý); các dòng cùng mã là",
+    "  các cách khác nhau để được cùng một hình thức. Thứ tự ưu tiên 1 là cao nhất; mỗi đơn vị chỉ nhận hình thức",
+    "  cao nhất mà đơn vị đạt.",
+    "• Lịch sử: xếp loại (Xuất sắc, Tốt, Khá, Hoàn thành, Chưa hoàn thành) và khen thưởng (mã hoặc tên hình thức)",
+    "  các năm trước. Đăng ký: mã khen thưởng (ở trang Khen thưởng) đơn vị đăng ký đầu năm; đăng ký hình thức cao",
+    "  hơn được tính là đã đăng ký các hình thức thấp hơn.",
+    "• Giá trị chọn từ danh sách (Loại, Xếp loại, Làm tròn, x...) được nhận cả khi gõ khác chữ hoa/thường, thừa",
+    "  dấu cách hay không dấu; giá trị không khớp bị báo lỗi đúng ô. Cột đánh dấu: x (hoặc “có”) hoặc để trống.",
+    "",
+    f"Các dòng có chữ “{EXAMPLE_MARK}” và các mã VD, VD01... là dòng VÍ DỤ của mẫu trắng: sửa thành của đợt thi đua",
+    f"(bỏ chữ “{EXAMPLE_MARK}”, đổi mã) hoặc xóa dòng. Còn dòng ví dụ thì thidua check báo lỗi.",
     "",
     "Sau khi sửa, chạy: thidua check <thư mục đợt thi đua> để kiểm tra.",
 ]
@@ -47,6 +60,8 @@ CHOICES = {
     ("Đơn vị", "discipline"): ["x"], ("Đơn vị", "investigation"): ["x"],
     ("Đơn vị", "inspection"): ["x"], ("Đơn vị", "complaint"): ["x"],
 }
+# Columns whose dropdown only suggests: any other value may be typed (the campaign's own award codes).
+SUGGEST = {("Khen thưởng", "code"): list(AWARDS)}
 WIDE = {"name": 48, "text": 60, "award": 36, "issuer": 26, "issuer_before_reform": 26, "label": 48, "email": 30,
         "value": 44, "conditions": 24}
 
@@ -110,6 +125,19 @@ def _sheet(wb, fmt, schema, rows: list[dict]) -> None:
             ws.data_validation(1, c, last, c, {"validate": "list", "source": choices, "ignore_blank": True,
                                                "error_title": "Giá trị không hợp lệ",
                                                "error_message": "Chọn một giá trị trong danh sách."})
+        suggest = SUGGEST.get((schema.name, name))
+        if suggest:
+            ws.data_validation(1, c, last, c, {"validate": "list", "source": suggest, "ignore_blank": True,
+                                               "error_type": "information", "error_title": "Mã mới",
+                                               "error_message": "Mã không có trong gợi ý: dùng được nếu đó là mã "
+                                                                "của đợt thi đua."})
+    if schema is S.REGISTRATIONS:  # the codes of the award rules on Khen thưởng
+        code = xl_col_to_name(list(S.AWARD_RULES.columns).index("code"))
+        c = names.index("award")
+        ws.data_validation(1, c, last, c, {"validate": "list", "ignore_blank": True, "error_type": "warning",
+                                           "source": f"='{S.AWARD_RULES.name}'!${code}$2:${code}${last + 1}",
+                                           "error_title": "Mã khen thưởng",
+                                           "error_message": "Dùng một mã ở cột Mã khen thưởng của trang Khen thưởng."})
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(len(rows), 1), len(names) - 1)
     return ws
@@ -135,13 +163,13 @@ EXAMPLE = {
         ("allow_over_scale", "không"), ("rounding", 2), ("grade_excellent", 95), ("grade_good", 85),
         ("grade_fair", 70), ("grade_complete", 50), ("quorum", "2/3"), ("leader_vote_share", 50),
         ("tie_break", "nhom:I, it_diem_tru, nhieu_diem_thuong, phieu"), ("na_policy", "quy_doi"),
-        ("review_tolerance", 2), ("reform_date", "2025-07-01"), ("head_rotation", "pho_len_truong"),
+        ("review_tolerance", 2), ("reform_date", "2025-07-01"), ("legal_basis", None), ("head_rotation", "pho_len_truong"),
         ("max_file_mb", 10), ("vote_base", "thanh_vien"), ("proposal_date", None), ("signer_title", "CHỦ TỊCH"),
         ("signer_name", ""), ("recipients", "Như trên; Lưu: VT, TĐKT"),
         ("mail_from", "thiduakhenthuong@example.gov.vn"), ("mail_from_name", "Ban Thi đua - Khen thưởng"),
         ("smtp_host", "mail.example.gov.vn"), ("smtp_port", None), ("smtp_security", "starttls"),
         ("smtp_user", "thiduakhenthuong@example.gov.vn"), ("mail_trusted", "thiduakhenthuong@example.gov.vn"))],
-    "Khối": [{"code": "K1", "name": "Khối thi đua ví dụ", "head": "DV01", "deputy": "DV02"}],
+    "Khối": [{"code": "K1", "name": "Khối các sở tổng hợp", "head": "DV01", "deputy": "DV02"}],
     "Đơn vị": [
         {"code": "DV01", "name": "Sở Nội vụ", "short_name": "Sở Nội vụ", "bloc": "K1", "email": "snv@example.gov.vn"},
         {"code": "DV02", "name": "Sở Tài chính", "short_name": "Sở Tài chính", "bloc": "K1", "email": "stc@example.gov.vn"},
@@ -174,7 +202,27 @@ EXAMPLE = {
 }
 
 
+def marked(content: dict[str, list[dict]]) -> dict[str, list[dict]]:
+    """The content as the blank master ships it: every example row marked (texts end in “(ví dụ)”, units and
+    blocs coded VD, VD01...), so `check` finds any the officer leaves in."""
+    c = copy.deepcopy(content)
+    codes = {b["code"]: "VD" + (str(n) if n else "") for n, b in enumerate(c.get("Khối", []))}
+    codes |= {u["code"]: f"VD{n:02d}" for n, u in enumerate(c.get("Đơn vị", []), start=1)}
+    recode = lambda v: codes.get(v, v) if v else v  # noqa: E731
+    texts = {"Khối": ("name",), "Đơn vị": ("name", "short_name"), "Tiêu chí": ("text",), "Thưởng - Trừ": ("text",),
+             "Khen thưởng": ("award",)}
+    for sheet, rows in c.items():
+        for row in rows:
+            for col in texts.get(sheet, ()):
+                if row.get(col):
+                    row[col] = f"{row[col]} {EXAMPLE_MARK}"
+            for col in ("code", "head", "deputy", "bloc", "unit") if sheet in ("Khối", "Đơn vị", "Lịch sử", "Đăng ký") else ():
+                if col in row:
+                    row[col] = recode(row[col])
+    return c
+
+
 if __name__ == "__main__":  # python -m pipeline.campaign_book templates/xlsx/campaign.xlsx
     import sys
 
-    print(write_campaign(Path(sys.argv[1]), EXAMPLE))
+    print(write_campaign(Path(sys.argv[1]), marked(EXAMPLE)))

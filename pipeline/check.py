@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from schemas import campaign as S
 
-from .campaign import AWARDS, CONDITIONS, Campaign, build, read_settings
+from .campaign import (AWARDS, EXAMPLE_CODE, EXAMPLE_MARK, Campaign, build, canonical, cited_out_of_force, law_in_force,
+                       read_settings, word_key)
 from .issues import ERROR, WARNING, Issue, ThiduaError
 from .workbook import Book, Table, check_table, read_table, vn as _n
 
@@ -31,9 +33,12 @@ def load_campaign(path: Path) -> tuple[Campaign | None, list[Issue]]:
             raise ThiduaError(f"Không đọc được trang “{schema.name}” của {path}: {e} (damaged workbook)") from None
         issues += found
         if table is not None:
+            # every enumerated value read as the choice it means, before the schema rejects what means none
+            table = replace(table, frame=canonical(table.frame, schema))
             # a cell already reported as not a number is not reported again as blank
             bad = {i.cell for i in found if i.code == "not_a_number"}
-            issues += [i for i in check_table(table, schema, file) if not (i.code == "value_required" and i.cell in bad)]
+            issues += [_readable(i) for i in check_table(table, schema, file)
+                       if not (i.code == "value_required" and i.cell in bad)]
             tables[schema.name] = table
     settings = None
     if S.SETTINGS.name in tables:
@@ -60,6 +65,18 @@ def load_checked(path: Path, warnings: list[Issue] | None = None) -> Campaign:
     return campaign
 
 
+def _readable(issue: Issue) -> Issue:
+    """A value in a message as the officer typed it: 150, not 150.0."""
+    value = issue.params.get("value")
+    if isinstance(value, float):
+        return replace(issue, params={**issue.params, "value": _n(value)})
+    return issue
+
+
+def _with(issue: Issue, **params) -> Issue:
+    return replace(issue, params={**issue.params, **params})
+
+
 class _At:
     """Finds the cell of a value on a campaign sheet, for pointing issues at it."""
 
@@ -81,7 +98,39 @@ class _At:
 
 def cross_check(c: Campaign, tables: dict[str, Table], file: str) -> list[Issue]:
     at = _At(tables, file)
-    return (_blocs_and_units(c, at) + _criteria(c, at) + _items(c, at) + _awards(c, at) + _history(c, at))
+    return (_examples(c, at) + _blocs_and_units(c, at) + _criteria(c, at) + _items(c, at) + _awards(c, at)
+            + _history(c, at))
+
+
+# Where the blank master's example rows carry their mark, and where they name an example unit.
+_EXAMPLE_TEXTS = ((S.BLOCS, ("name",)), (S.UNITS, ("name", "short_name")), (S.CRITERIA, ("text",)),
+                  (S.ITEMS, ("text",)), (S.AWARD_RULES, ("award",)))
+_EXAMPLE_UNITS = ((S.HISTORY, "unit"), (S.REGISTRATIONS, "unit"))
+
+
+def _examples(c: Campaign, at: _At) -> list[Issue]:
+    """Every example row of the blank master still there: a text marked “(ví dụ)”, or a history or registration
+    row of an example unit (a VD code that is no real unit, or a marked one)."""
+    issues, mark = [], word_key(EXAMPLE_MARK, accents=False)
+    marked_units = set()
+    for schema, columns in _EXAMPLE_TEXTS:
+        table = at.tables.get(schema.name)
+        for row, record in (table.frame.iterrows() if table is not None else ()):
+            hit = next((col for col in columns if mark in word_key(record[col] or "", accents=False)), None)
+            if hit:
+                issues.append(Issue("example_row", file=at.file, sheet=table.sheet, cell=table.cell(hit, int(row)),
+                                    params={"value": record[hit]}))
+                if schema is S.UNITS:
+                    marked_units.add(record["code"])
+    real = {u.code for u in c.units} - marked_units
+    for schema, column in _EXAMPLE_UNITS:
+        table = at.tables.get(schema.name)
+        for row, record in (table.frame.iterrows() if table is not None else ()):
+            code = record[column] or ""
+            if code in marked_units or (EXAMPLE_CODE.match(code) and code not in real):
+                issues.append(Issue("example_row", file=at.file, sheet=table.sheet, cell=table.cell(column, int(row)),
+                                    params={"value": code}))
+    return issues
 
 
 def _blocs_and_units(c: Campaign, at: _At) -> list[Issue]:
@@ -161,27 +210,58 @@ def _items(c: Campaign, at: _At) -> list[Issue]:
             for i in c.items if i.cap < i.points]
 
 
-_CONDITION_VALUE = {"lien_tuc_xuat_sac": re.compile(r"^[1-9]$"), "da_nhan": re.compile("^(" + "|".join(AWARDS) + ")$")}
-
-
 def _awards(c: Campaign, at: _At) -> list[Issue]:
+    """Award codes are the campaign's own: registrations and `da_nhan` name one of them (or a suggested code)."""
     issues = []
-    known = ", ".join(AWARDS)
+    codes = list(c.awards)
+    known = S.listing(codes) if codes else "chưa có quy tắc nào ở trang Khen thưởng"
     for n, r in enumerate(c.award_rules):
         key = ("code", r.code)  # codes repeat (two routes to one award): point at the nth row
-        if r.code not in AWARDS:
-            issues.append(at("award_unknown", S.AWARD_RULES, *key, "code", nth=n, award=r.code, known=known))
         for name, value in r.conditions:
-            if name not in CONDITIONS or not _CONDITION_VALUE[name].match(value):
-                issues.append(at("condition_invalid", S.AWARD_RULES, *key, "conditions", nth=n, condition=f"{name}={value}".rstrip("="),
-                                 known="; ".join(f"{k}={v.split(':')[0]}" for k, v in CONDITIONS.items())))
+            ok = (re.fullmatch(r"[1-9]", value) if name == "lien_tuc_xuat_sac"
+                  else value in c.awards or value in AWARDS if name == "da_nhan" else False)
+            if not ok:
+                issues.append(at("condition_invalid", S.AWARD_RULES, *key, "conditions", nth=n,
+                                 condition=f"{name}={value}".rstrip("="),
+                                 known="lien_tuc_xuat_sac=N (N từ 1 đến 9 năm) hoặc da_nhan=MÃ (mã khen thưởng ở trang này)"))
         if r.rank_from and r.rank_to and r.rank_from > r.rank_to:
             issues.append(at("rank_range", S.AWARD_RULES, *key, "rank_to", nth=n, low=r.rank_from, high=r.rank_to))
         if r.quota is not None and r.quota_share is not None:
             issues.append(at("quota_both", S.AWARD_RULES, *key, "quota_share", nth=n))
+    rules_read = at.tables.get(S.AWARD_RULES.name) is not None  # without the sheet, its own error says enough
     for n, (unit, award) in enumerate(c.registrations):
-        if award not in AWARDS:
+        if rules_read and award not in c.awards:
             issues.append(at("award_unknown", S.REGISTRATIONS, "unit", unit, "award", nth=n, award=award, known=known))
+    return issues + _reform(c, at)
+
+
+# District-level issuers after the two-tier reform: huyện, quận, thị xã (without diacritics only where unambiguous:
+# "quan" is also "cơ quan", "quân sự").
+_DISTRICT = re.compile(r"\b(huyện|quận|thị xã)\b")
+_DISTRICT_PLAIN = re.compile(r"\b(huyen|thi xa)\b")
+
+
+def _district(issuer: str) -> bool:
+    return bool(_DISTRICT.search(word_key(issuer)) or _DISTRICT_PLAIN.search(word_key(issuer, accents=False)))
+
+
+def _reform(c: Campaign, at: _At) -> list[Issue]:
+    """The law by the signing date: no district issuer or district campaign once districts are gone, and a
+    legal basis in force on that date."""
+    s, issues = c.settings, []
+    signed, reform = s.signing_date.strftime("%d/%m/%Y"), s.reform_date.strftime("%d/%m/%Y")
+    if s.after_reform:
+        for n, r in enumerate(c.award_rules):
+            if _district(r.issuer):
+                issues.append(at("issuer_abolished", S.AWARD_RULES, "code", r.code, "issuer", nth=n, issuer=r.issuer,
+                                 award=r.code, signed=signed, reform=reform))
+        if s.level == "huyện":
+            issues.append(at("level_abolished", S.SETTINGS, "key", "level", "value", signed=signed, reform=reform))
+    wrong = cited_out_of_force(s.legal_basis, s.signing_date)
+    if wrong:
+        issues.append(at("legal_basis_date", S.SETTINGS, "key", "legal_basis", "value", signed=signed,
+                         cited=S.listing(wrong, "và").replace("“", "").replace("”", ""),
+                         expected="; ".join(law_in_force(s.signing_date))))
     return issues
 
 
@@ -189,6 +269,16 @@ def _history(c: Campaign, at: _At) -> list[Issue]:
     units = {u.code for u in c.units}
     # A unit merged or renamed since keeps its history rows: a warning, not an error.
     issues = [at("unknown_unit", S.HISTORY, "unit", h.unit, "unit", WARNING, unit=h.unit) for h in c.history if h.unit not in units]
+    grades = S.GRADES + (S.FAILED,)
+    # A grade typed so that it means none would silently lose the unit a history-based award.
+    title = S.HISTORY.columns["value"].title
+    issues += [_with(at("value_invalid", S.HISTORY, "unit", h.unit, "value", nth=n, value=h.value,
+                        rule="xếp loại phải là " + S.listing(grades)), column=title)
+               for n, h in enumerate(c.history) if h.kind == "xếp loại" and h.value not in grades]
+    if any(name == "da_nhan" for r in c.award_rules for name, _ in r.conditions):
+        issues += [at("history_award_unknown", S.HISTORY, "unit", h.unit, "value", WARNING, nth=n, value=h.value)
+                   for n, h in enumerate(c.history)
+                   if h.kind == "khen thưởng" and h.value not in c.awards and h.value not in AWARDS]
     issues += [at("unknown_unit", S.REGISTRATIONS, "unit", u, "unit", nth=n, unit=u)
                for n, (u, _) in enumerate(c.registrations) if u not in units]
     return list(dict.fromkeys(issues))

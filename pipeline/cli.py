@@ -13,7 +13,10 @@ import click
 from . import __version__
 from .issues import SEVERITY_VI, ThiduaError, has_errors
 
-MASTER = Path(__file__).resolve().parents[1] / "templates" / "xlsx" / "campaign.xlsx"
+# The blank master: package data once installed (pipeline/master/), templates/xlsx/ in a source checkout.
+MASTER = next((p for p in (Path(__file__).resolve().parent / "master" / "campaign.xlsx",
+                           Path(__file__).resolve().parents[1] / "templates" / "xlsx" / "campaign.xlsx") if p.is_file()),
+              Path(__file__).resolve().parents[1] / "templates" / "xlsx" / "campaign.xlsx")
 
 
 def _stops_cleanly(f):

@@ -4,10 +4,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import os
 import re
 import shutil
 import unicodedata
-import zipfile
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -20,9 +20,9 @@ from .mail import VIETNAM, Attachment
 from .mail.inbound import SPREADSHEETS as SUFFIXES
 from .mail.inbound import is_mail_source, read_mail, sanitise
 from .read import read_meta
-from .workbook import Book
+from .intake import Limits, Refused, sniff
+from .workbook import Book, atomic, csv_safe, csv_unsafe
 
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 RECEIPTS = "receipts.csv"
 # An optional register in a source folder (columns file, received): when each file arrived, where the
 # file's own modification time cannot be trusted (a copy, a git checkout).
@@ -37,8 +37,16 @@ STATUS = {
     "encrypted": "Tệp có đặt mật khẩu",
     "macro": "Tệp có chứa macro",
     "oversized": "Tệp vượt dung lượng cho phép",
+    "too_large": "Tệp giải nén quá lớn (nghi tệp nén độc hại)",
+    "unsafe_xml": "Tệp có khai báo DTD/thực thể XML (không an toàn)",
+    "html_file": "Tệp là trang web (HTML) đổi tên thành tệp Excel",
+    "pdf_file": "Tệp là PDF đổi tên thành tệp Excel",
+    "not_a_workbook": "Tệp không phải bảng tính Excel/LibreOffice",
     "evidence": "Minh chứng kèm theo thư (lưu tại evidence/)",
 }
+# Names a workbook may come under (a web page saved from Excel, no extension at all): a file so named that is no
+# workbook is reported; any other file that is no workbook (a PDF, a picture) is evidence.
+NOT_EVIDENCE = SUFFIXES | {".htm", ".html", ".mht", ".mhtml", ".bin", ""}
 EVIDENCE = "evidence"  # form and status of a mailed attachment that is not a workbook: the units' minh chứng
 NOBODY = "_chua_ro_don_vi"  # evidence folder for a message whose unit cannot be told
 
@@ -82,13 +90,25 @@ def find_files(sources: list[Path]) -> list[tuple[Path, str]]:
         if is_mail_source(src):
             continue
         if src.is_file():
-            found.append((src, src.name))
+            found.append((src, shown(Path(src.name))))
         elif src.is_dir():
             mail = find_mail([src])
-            found += [(p, str(p.relative_to(src))) for p in src.rglob("*")
-                      if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith(("~$", "."))
-                      and not any(m in p.parents for m in mail)]
+            # Every file gets a receipt, whatever its name or extension (its bytes say what it is); only the
+            # office programs' and file systems' own files and the received.csv register are not returns.
+            found += [(p, shown(p.relative_to(src))) for p in src.rglob("*")
+                      if p.is_file() and not system_file(p.name) and p != src / REGISTER
+                      and not is_mail_source(p) and not any(m in p.parents for m in mail)]
     return sorted(set(found), key=lambda x: x[1])
+
+
+def system_file(name: str) -> bool:
+    """Excel's and LibreOffice's lock files, macOS and Windows folder files, a kept-empty-folder marker."""
+    return name.startswith(("~$", ".~lock.", "._")) or name in (".DS_Store", "Thumbs.db", "desktop.ini", ".gitkeep")
+
+
+def shown(relative: Path) -> str:
+    """A file's name as people see it, whatever bytes the file system holds (never a failed write of the receipt)."""
+    return os.fsencode(str(relative)).decode("utf-8", "replace")
 
 
 def find_mail(sources: list[Path]) -> list[Path]:
@@ -112,18 +132,16 @@ def inspect(path: Path, campaign: Campaign) -> tuple[str, str, str, str, str]:
     size = path.stat().st_size
     if size > campaign.settings.max_file_mb * 1024 * 1024:
         return "oversized", "", "", f"{size / 1048576:.1f} MB", unknown
-    with open(path, "rb") as f:
-        head = f.read(8)
-    if head == OLE_MAGIC and path.suffix.lower() in (".xlsx", ".xlsm"):
-        return "encrypted", "", "", "", unknown  # Excel wraps a password-protected xlsx in an OLE container
-    if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as z:
-            if any(n.lower().endswith("vbaproject.bin") for n in z.namelist()):
-                return "macro", "", "", "", unknown
     try:
-        meta = read_meta(Book(path))
+        meta = read_meta(Book(path, Limits.of(campaign.settings.max_file_mb)))
+    except Refused as e:  # known by its bytes before any XML is parsed: one status, one cause
+        if e.code in ("pdf_file", "not_a_workbook") and path.suffix.lower() not in NOT_EVIDENCE:
+            return EVIDENCE, "", "", e.reason, EVIDENCE  # a PDF or a picture named as one: minh chứng, not a return
+        return e.code, "", "", e.reason, unknown
     except Exception as e:  # calamine raises several types for damaged files
-        return "unreadable", "", "", str(e)[:200], unknown
+        reason = str(e)[:200]
+        return ("encrypted" if "password" in reason.lower() or "encrypt" in reason.lower() else "unreadable",
+                "", "", reason, unknown)
     if not meta.get("unit_code"):
         return "not_a_return", "", "", "", unknown
     unit, cid, form = meta["unit_code"], meta.get("campaign_id", ""), meta.get("form") or R.FORM_SCORE
@@ -169,7 +187,7 @@ def collect(campaign: Campaign, sources: list[Path], store: Path, progress=lambd
     register = read_register(sources)
     for path, name in find_files(sources):
         digest = sha256(path)
-        stored = digest + path.suffix.lower()
+        stored = digest + stored_suffix(path)
         if not (store / stored).exists():
             shutil.copyfile(path, store / stored)
         receipt = Receipt(register.get(unicodedata.normalize("NFC", name)) or received_time(path), name, digest,
@@ -190,6 +208,15 @@ def collect(campaign: Campaign, sources: list[Path], store: Path, progress=lambd
     result = sorted(receipts.values(), key=lambda r: (r.received, r.original, r.sha256))
     save_receipts(store, result)
     return result
+
+
+def stored_suffix(path: Path) -> str:
+    """The extension a stored copy gets: what the bytes are, never a part of a strange name."""
+    kind = sniff(path)
+    if kind in ("xlsx", "xlsm", "xlsb", "ods", "xls"):
+        return "." + kind
+    suffix = path.suffix.lower()
+    return suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else ".bin"
 
 
 def _receive(receipts: dict, receipt: Receipt, store: Path, campaign: Campaign) -> Receipt:
@@ -275,14 +302,20 @@ def load_receipts(store: Path) -> list[Receipt]:
     with open(path, newline="", encoding="utf-8") as f:
         names = {x.name for x in fields(Receipt)}
         return [Receipt(**{**{k: v for k, v in row.items() if k in names}, "size": int(row["size"]),
-                           "form": row.get("form") or R.FORM_SCORE}) for row in csv.DictReader(f)]
+                           "form": row.get("form") or R.FORM_SCORE}) for row in _unescaped(csv.DictReader(f))]
+
+
+def _unescaped(rows):
+    for row in rows:
+        yield {k: csv_unsafe(v) for k, v in row.items()}
 
 
 def save_receipts(store: Path, receipts: list[Receipt]) -> None:
-    with open(store / RECEIPTS, "w", newline="", encoding="utf-8") as f:
+    """receipts.csv, written whole or not at all; text a spreadsheet could take for a formula is quoted."""
+    with atomic(store / RECEIPTS) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
         w = csv.DictWriter(f, fieldnames=[x.name for x in fields(Receipt)])
         w.writeheader()
-        w.writerows(asdict(r) for r in receipts)
+        w.writerows({k: csv_safe(v) for k, v in asdict(r).items()} for r in receipts)
 
 
 def latest(receipts: list[Receipt], form: str = R.FORM_SCORE) -> dict[str, list[Receipt]]:

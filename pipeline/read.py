@@ -8,8 +8,14 @@ import pandas as pd
 
 from schemas import returns as R
 
-from .issues import Issue
+from .issues import WARNING, Issue
+from .intake import Refused, legacy_vietnamese
 from .workbook import Book, cell_name, find_header, text
+
+# A return's tables have a few dozen rows: a sheet is read no further than this (100,000 junk rows cost nothing).
+ROW_CAP = 5000
+# Excel keeps at most this many characters in a cell: longer text is cut, so every workbook written still opens.
+TEXT_LIMIT = 32767
 
 
 @dataclass
@@ -20,6 +26,7 @@ class Return:
     meta: dict[str, str]
     rows: pd.DataFrame
     issues: list[Issue] = field(default_factory=list)
+    formulas: dict[tuple[str, str], bool] = field(default_factory=dict)  # (sheet, A1) -> Excel saved its value
 
 
 def read_meta(book: Book) -> dict[str, str]:
@@ -37,6 +44,8 @@ def read_return(path: Path, file: str | None = None) -> Return:
     file = file or Path(path).name
     try:
         return _read(Book(path), file)
+    except Refused as e:  # known by its bytes: one cause, one issue
+        return Return(file, {}, _frame([]), [Issue(e.code, file=file, params={"reason": e.reason})])
     except Exception as e:  # calamine raises several types for damaged files
         return Return(file, {}, _frame([]), [Issue("unreadable", file=file, params={"reason": str(e)[:200]})])
 
@@ -44,7 +53,13 @@ def read_return(path: Path, file: str | None = None) -> Return:
 def _read(book: Book, file: str) -> Return:
     meta = read_meta(book)
     unit = meta.get("unit_code", "")
-    rows, issues = [], []
+    rows, issues, formulas = [], [], {}
+    suffix = Path(file).suffix  # the name it was sent under, not the stored copy's
+    if suffix.lower() != f".{book.facts.kind}":
+        issues.append(Issue("wrong_extension", WARNING, unit, file, params={"kind": book.facts.kind,
+                                                                           "suffix": suffix or "(không có)"}))
+    if book.facts.external_links:
+        issues.append(Issue("external_link", WARNING, unit, file, params={"count": book.facts.external_links}))
     for section, sheet_name, headers, columns in (
         ("criteria", R.SCORE_SHEET, R.SCORE_HEADERS, {"score": R.SELF, "actual": R.ACTUAL, "explanation": R.EXPLAIN}),
         ("items", R.ITEMS_SHEET, R.ITEM_HEADERS, {"score": R.ITEM_CLAIM, "actual": None, "explanation": R.EXPLAIN}),
@@ -53,7 +68,11 @@ def _read(book: Book, file: str) -> Return:
         if sheet is None:
             issues.append(Issue("sheet_missing", unit=unit, file=file, sheet=sheet_name, params={"sheet": sheet_name}))
             continue
-        grid = book.rows(sheet)
+        grid = book.rows(sheet, ROW_CAP)
+        if len(grid) >= ROW_CAP and book.height(sheet) > ROW_CAP:
+            issues.append(Issue("too_many_rows", WARNING, unit, file, sheet, cell_name(ROW_CAP, 0),
+                                params={"rows": book.height(sheet), "cap": ROW_CAP}))
+        formulas.update({(sheet, a1): saved for a1, saved in book.formulas(sheet).items()})
         wanted = list(headers) + ([R.ACTUAL] if section == "criteria" else [])
         found = find_header(grid, wanted) or find_header(grid, list(headers))
         if found is None:
@@ -73,10 +92,25 @@ def _read(book: Book, file: str) -> Return:
                 "score": cell_value(get(columns["score"])), "score_cell": cell_name(r, at[columns["score"]]),
                 "actual": cell_value(get(columns["actual"])) if columns["actual"] in at else None,
                 "actual_cell": cell_name(r, at[columns["actual"]]) if columns["actual"] in at else "",
-                "explanation": text(get(columns["explanation"])),
+                "explanation": _cut(text(get(columns["explanation"])), sheet, cell_name(r, at[columns["explanation"]]),
+                                    issues, unit, file),
                 "explanation_cell": cell_name(r, at[columns["explanation"]]),
             })
-    return Return(file, meta, _frame(rows), issues)
+    return Return(file, meta, _frame(rows), issues, formulas)
+
+
+def _cut(value: str, sheet: str, cell: str, issues: list, unit: str, file: str) -> str:
+    """Text past Excel's cell limit is cut (with a warning at its cell) so the outputs that copy it still open;
+    text typed in a legacy Vietnamese encoding is a warning at its cell, with the Unicode text where certain."""
+    legacy = legacy_vietnamese(value[:2000])
+    if legacy:
+        issues.append(Issue("legacy_encoding", WARNING, unit, file, sheet, cell,
+                            params={"encoding": legacy[0], "converted": legacy[1][:200] or "—"}))
+    if len(value) <= TEXT_LIMIT:
+        return value
+    issues.append(Issue("text_too_long", WARNING, unit, file, sheet, cell,
+                        params={"length": len(value), "limit": TEXT_LIMIT}))
+    return value[:TEXT_LIMIT - 1] + "…"
 
 
 def _frame(rows: list[dict]) -> pd.DataFrame:

@@ -20,7 +20,8 @@ from .collect import Receipt, latest
 from .issues import ERROR, WARNING, Issue, has_errors
 from .read import read_meta
 from . import templates
-from .templates import A4, FONT, _Formats, new_workbook, row_height, write_cover, write_input, write_meta
+from .templates import (A4, FONT, _Formats, date_line_blank, new_workbook, print_areas, row_height, write_cover,
+                        write_input, write_meta, write_signature)
 from .workbook import Book, cell_name, find_table, text
 
 # Marks in `Đăng ký` read as "not registered" (with a warning); any other mark but x reads as registered.
@@ -34,6 +35,19 @@ def award_codes(c: Campaign) -> list[tuple[str, str]]:
     for rule in sorted(c.award_rules, key=lambda r: r.priority):
         titles.setdefault(rule.code, rule.award or AWARDS.get(rule.code, rule.code))
     return list(titles.items())
+
+
+def award_titles(c: Campaign) -> dict[str, str]:
+    """code -> the award's name with who confers it, as the form prints it: "Bằng khen của Chủ tịch UBND tỉnh
+    (Chủ tịch UBND tỉnh khen)" reads twice, so the issuer is added only where the name does not say it."""
+    from .awards import issuer
+
+    out = {}
+    for code, title in award_codes(c):
+        by = sorted({issuer(c, r) for r in c.award_rules if r.code == code and issuer(c, r)})
+        extra = [b for b in by if b.casefold() not in title.casefold()]
+        out[code] = f"{title} (cấp khen: {', '.join(extra)})" if extra else title
+    return out
 
 
 # --- out: the form ------------------------------------------------------------------------------
@@ -51,6 +65,7 @@ def write_registration(path: Path, c: Campaign, unit: Unit, generated_at: dt.dat
     _cover(wb, f, c, unit)
     _awards(wb, f, c, unit, fill.get("awards", {}))
     _tasks(wb, f, c, unit, fill.get("tasks", ()))
+    print_areas(wb)
     write_meta(wb, c, generated_at, {"unit_code": unit.code, "bloc_code": unit.bloc, "form": R.FORM_REGISTRATION,
                                      **fill.get("meta", {})})
     wb.close()
@@ -60,8 +75,8 @@ def write_registration(path: Path, c: Campaign, unit: Unit, generated_at: dt.dat
 def _cover(wb, f: _Formats, c: Campaign, unit: Unit) -> None:
     s = c.settings
     bloc = c.bloc(unit.bloc)
-    must = [f"{code} {title}" for code, title in award_codes(c)
-            if any(r.must_register for r in c.award_rules if r.code == code)]
+    titles = award_titles(c)
+    must = [titles[code] for code, _ in award_codes(c) if any(r.must_register for r in c.award_rules if r.code == code)]
     rows = [
         ("Đợt thi đua", s.campaign_id),
         ("Đơn vị", f"{unit.name} (mã {unit.code})"),
@@ -107,14 +122,16 @@ _LONG_TEXT = {"validate": "length", "criteria": "<=", "value": 2000,
 
 def _awards(wb, f: _Formats, c: Campaign, unit: Unit, marks: dict) -> None:
     ws, head = _sheet(wb, f, R.REGISTRATION_SHEET, f"ĐĂNG KÝ DANH HIỆU THI ĐUA NĂM {c.settings.year}",
-                      f"{unit.name} - {unit.code}", R.REGISTRATION_HEADERS, (12, 56, 10, 40))
+                      f"{unit.name} - {unit.code}", R.REGISTRATION_HEADERS, (12, 50, 10, 26))
+    ws.set_column(0, 0, 12, None, {"hidden": True})  # the award code: read back by thidua, not for the reader
     mark = wb.add_format({"font_name": FONT, "font_size": 12, "valign": "vcenter", "align": "center", "border": 1,
                           "locked": False, "bg_color": "#FFF2CC"})
-    for n, (code, title) in enumerate(award_codes(c)):
+    titles = award_titles(c)
+    for n, (code, _) in enumerate(award_codes(c)):
         r = head + 1 + n
         ws.write_string(r, 0, code, f.text)
-        ws.write_string(r, 1, title, f.text)
-        ws.set_row(r, row_height((title, 56)))
+        ws.write_string(r, 1, titles[code], f.text)
+        ws.set_row(r, row_height((titles[code], 50)))
         write_input(ws, r, 2, marks.get(code), mark)
         ws.data_validation(r, 2, r, 2, {
             "validate": "list", "source": [R.REGISTER_MARK], "input_title": "Đăng ký",
@@ -127,7 +144,7 @@ def _awards(wb, f: _Formats, c: Campaign, unit: Unit, marks: dict) -> None:
 
 def _tasks(wb, f: _Formats, c: Campaign, unit: Unit, tasks) -> None:
     ws, head = _sheet(wb, f, R.TASKS_SHEET, f"ĐĂNG KÝ NHIỆM VỤ TRỌNG TÂM NĂM {c.settings.year}",
-                      f"{unit.name} - {unit.code}", R.TASK_HEADERS, (6, 60, 40))
+                      f"{unit.name} - {unit.code}", R.TASK_HEADERS, (6, 52, 30))
     tasks = list(tasks)
     for n in range(max(R.TASK_ROWS, len(tasks))):
         r = head + 1 + n
@@ -135,11 +152,14 @@ def _tasks(wb, f: _Formats, c: Campaign, unit: Unit, tasks) -> None:
         ws.write_number(r, 0, n + 1, f.text)
         write_input(ws, r, 1, task, f.input_text)
         write_input(ws, r, 2, target, f.input_text)
-        ws.set_row(r, max(TWO_LINES, row_height((str(task or ""), 60), (str(target or ""), 40))))
+        ws.set_row(r, max(TWO_LINES, row_height((str(task or ""), 52), (str(target or ""), 30))))
         ws.data_validation(r, 1, r, 1, {**_LONG_TEXT, "input_title": "Nhiệm vụ trọng tâm",
                                         "input_message": "Nêu một nhiệm vụ trọng tâm của năm."})
         ws.data_validation(r, 2, r, 2, {**_LONG_TEXT, "input_title": "Chỉ tiêu, kết quả dự kiến",
                                         "input_message": "Chỉ tiêu hoặc kết quả đơn vị phấn đấu đạt."})
+    # The reader stops at the blank row under the tasks: the signature below is not a task.
+    write_signature(wb, ws, head + max(R.TASK_ROWS, len(tasks)) + 1, 0, 2, 2, date_line_blank(c), None,
+                    ("THỦ TRƯỞNG ĐƠN VỊ", "(Ký tên, đóng dấu)"), right_width=30)
     _finish(ws, head)
 
 
@@ -194,9 +214,13 @@ def _read(book: Book, file: str) -> Registration:
     got = find_table(book, R.TASKS_SHEET, (R.TASK, R.TASK_TARGET), reg.issues, WARNING, **where)
     if got:
         _, rows, head, at = got
+        heads = [text(v) for v in rows[head]]
+        no = heads.index(R.TASK_NO) if R.TASK_NO in heads else None
         for r in range(head + 1, len(rows)):
-            cells = rows[r] + [None] * (max(at.values()) + 1 - len(rows[r]))
+            cells = rows[r] + [None] * (max([*at.values(), no or 0]) + 1 - len(rows[r]))
             task, target = text(cells[at[R.TASK]]), text(cells[at[R.TASK_TARGET]])
+            if not (task or target or (no is not None and text(cells[no]))):
+                break  # the blank row under the table: what follows is the signature
             if task or target:
                 reg.tasks.append((task, target))
     return reg
@@ -228,9 +252,9 @@ def check_registration(c: Campaign, reg: Registration) -> tuple[list[Issue], set
         if mark != R.REGISTER_MARK:
             issues.append(Issue("registration_mark" if yes else "registration_mark_no", WARNING, code, reg.file,
                                 reg.sheet, m.cell, params={"value": m.value, "award": m.code}))
-        if yes and m.code not in AWARDS:
+        if yes and m.code not in c.awards:
             issues.append(Issue("award_unknown", WARNING, code, reg.file, reg.sheet, m.code_cell,
-                                params={"award": m.code, "known": ", ".join(AWARDS)}))
+                                params={"award": m.code, "known": ", ".join(c.awards)}))
         elif yes:
             registered.add(m.code)
     return issues, registered

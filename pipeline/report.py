@@ -9,7 +9,7 @@ import pandas as pd
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from .campaign import Campaign
-from .templates import new_workbook
+from .templates import new_workbook, row_height
 from .issues import ISSUE_COLUMNS, Issue, to_frame
 
 FONT = "Times New Roman"
@@ -51,17 +51,45 @@ class YearEnd:
 UNRANKED = {"bloc": "Mã khối", "unit": "Mã đơn vị", "name": "Tên đơn vị", "reason": "Lý do không xếp hạng"}
 PROVENANCE = {"unit": "Mã đơn vị", "code": "Mã", "value": "Giá trị", "file": "Tệp", "sheet": "Trang tính",
               "cell": "Ô", "sha256": "SHA-256", "review_note": "Ghi chú thẩm định"}
-WIDTHS = {"instead": 30, "review_note": 50, "name": 44, "tie_note": 48, "reason": 70, "achievement": 60, "warning": 30, "award": 30, "issuer": 22,
-          "note": 50, "how": 60, "head_name": 40, "deputy_name": 40, "proposal": 30, "status": 24, "message": 70, "message_en": 60, "file": 34, "sheet": 18,
-          "sha256": 30, "grade": 14}
+# Column widths (Calibri 11 digits); what is not listed is a number or a code: NARROW.
+WIDTHS = {"instead": 22, "review_note": 40, "name": 26, "tie_note": 24, "reason": 46, "achievement": 36,
+          "warning": 22, "award": 22, "issuer": 18, "note": 36, "how": 40, "head_name": 28, "deputy_name": 28,
+          "proposal": 20, "status": 14, "message": 66, "message_en": 60, "file": 28, "sheet": 13, "sha256": 30,
+          "grade": 9, "received": 17, "sender": 24, "code": 9, "unit": 8, "bloc": 6, "severity": 8, "cell": 6,
+          "value": 8, "next_unit": 9, "margin": 9, "self_total": 8, "reviewed_total": 8, "bonus": 7,
+          "deduction": 7, "total": 8, "rank": 7, "tied": 7, "votes": 7, "vote_share": 7}
+NARROW = 8
+# Landscape A4 less 1 cm margins: about 1,045 pixels; LibreOffice gives a column about 8.6 per width unit
+# (Times New Roman 11), Excel a little less.
+PRINT_PX, PX_PER_UNIT, LEAST_SCALE = 1045, 8.6, 75
+# Not for paper: kept for scripts and filters, outside the print area at the table's right.
+ISSUES_OFF_PAPER = ("code", "message_en")
+
+
+MATRIX_TOTAL, NOT_APPLICABLE = "Tổng", "KAD"
+COUNTS = {"rank", "votes", "head_votes", "deputy_votes", "members", "present", "issued", "valid", "versions",
+          "errors", "warnings", "evidence"}
+SHARES = {"vote_share"}
+WHEN: set[str] = set()  # "received" stays ISO text for now: scripts and tests read it as such
+
+
+def _when(v) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(str(v).strip())
+    except ValueError:
+        return None
 
 
 class Book:
-    """An xlsxwriter workbook with the house formats; text is always written as text."""
+    """An xlsxwriter workbook with the house formats; text is always written as text, every wrapped cell's row
+    sized for it, every table printed landscape at no less than 75 %."""
 
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.wb = new_workbook(path, {"created": CREATED}, nan_inf_to_errors=True)
+        # The default font sets the width of a column unit: Times New Roman prints the same everywhere (Liberation
+        # Serif where it is missing), where Calibri falls back to wider fonts and pushes columns off the page.
+        self.wb = new_workbook(path, {"created": CREATED}, nan_inf_to_errors=True,
+                               default_format_properties={"font_name": FONT, "font_size": 11})
         base = {"font_name": FONT, "font_size": 11}
         self.text = self.wb.add_format({**base, "text_wrap": True, "valign": "top"})
         self.num = self.wb.add_format({**base, "num_format": "0.00", "valign": "top"})
@@ -69,45 +97,87 @@ class Book:
         self.head = self.wb.add_format({**base, "bold": True, "text_wrap": True, "bg_color": "#DDEBF7", "border": 1,
                                         "valign": "vcenter", "align": "center"})
         self.title = self.wb.add_format({**base, "bold": True, "font_size": 14})
+        self.line = self.wb.add_format(base)  # one line, overflowing into the empty cells at its right
         self.diff = self.wb.add_format({"bg_color": "#FCE4D6"})
+        self.small = self.wb.add_format({**base, "italic": True, "font_size": 9, "align": "right"})
+        self.small_num = self.wb.add_format({**base, "italic": True, "font_size": 9, "num_format": "0.##"})
+        self.na = self.wb.add_format({**base, "align": "center", "font_color": "#808080", "bg_color": "#EDEDED"})
+        self.num_bold = self.wb.add_format({**base, "num_format": "0.00", "bold": True})
+        self.share = self.wb.add_format({**base, "num_format": "0.0", "valign": "top"})
+        self.when = self.wb.add_format({**base, "num_format": "dd/mm/yyyy hh:mm", "valign": "top", "align": "left"})
+        self.wrapped: dict[tuple[object, int], list] = {}
+        self.widths: dict[tuple[str, int], float] = {}
 
     def table(self, name: str, frame: pd.DataFrame, headers: dict[str, str], title: str = "", top: int = 0,
-              ws=None, table_name: str | None = None):
+              ws=None, table_name: str | None = None, off_paper: tuple[str, ...] = ()):
         """Write `frame` as an Excel table (filters, banded rows) under an optional title; returns the sheet."""
         ws = ws or self.wb.add_worksheet(name)
         if title:
             ws.write_string(top, 0, title, self.title)
             top += 2
-        cols = list(headers)
-        ws.set_row(top, 30)  # headers wrap; a row nobody has opened does not grow by itself
+        # Columns for scripts, not for paper, go last, out of the print area.
+        cols = [c for c in headers if c not in off_paper] + [c for c in headers if c in off_paper]
         for c, col in enumerate(cols):
-            ws.set_column(c, c, WIDTHS.get(col, 13))
+            self.column(ws, c, WIDTHS.get(col, NARROW))
+        for c, col in enumerate(cols):
+            self.fit(ws, top, c, headers[col], bold=True, least=30)
         for r, row in enumerate(frame[cols].itertuples(index=False), start=top + 1):
             for c, v in enumerate(row):
                 self.cell(ws, r, c, v, cols[c])
         ws.add_table(top, 0, top + max(len(frame), 1), len(cols) - 1, {
             "columns": [{"header": headers[c], "header_format": self.head} for c in cols],
             "style": "Table Style Light 9", "name": table_name, "autofilter": True})
-        ws.freeze_panes(top + 1, 0)
-        ws.set_paper(9)
-        ws.set_landscape()
-        ws.fit_to_pages(1, 0)
+        ws.freeze_panes(top + 1, 1 if "name" not in cols else cols.index("name") + 1)
+        printed = len([c for c in cols if c not in off_paper])
+        self.page(ws, printed, top + max(len(frame), 1))
         ws.repeat_rows(top)
         return ws
+
+    def column(self, ws, c: int, width: float) -> None:
+        ws.set_column(c, c, width)
+        self.widths[(ws.name, c)] = width
+
+    def fit(self, ws, r: int, c: int, text: str, bold: bool = False, least: float = 0) -> None:
+        """Row `r` will hold `text` wrapped in column `c` (rows nobody has opened do not grow by themselves);
+        sized at close, when every column has its final width."""
+        self.wrapped.setdefault((ws, r), []).append((c, text, bold, least))
+
+    def _grow_rows(self) -> None:
+        for (ws, r), cells in self.wrapped.items():
+            need = max(max(least, row_height((t, self.widths.get((ws.name, c), NARROW) / (1.35 if bold else 1)),
+                                             size=11)) for c, t, bold, least in cells)
+            if need > 15:
+                ws.set_row(r, need)
+
+    def page(self, ws, cols: int, last_row: int) -> None:
+        """Landscape A4; the first `cols` columns at the largest scale up to 100 % that fits them across, never
+        below 75 % (a wider sheet prints across pages, its key columns repeated)."""
+        px = sum(self.widths.get((ws.name, c), NARROW) * PX_PER_UNIT for c in range(cols))
+        scale = max(LEAST_SCALE, min(100, int(PRINT_PX * 100 / max(px, 1))))
+        ws.set_paper(9)
+        ws.set_landscape()
+        ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+        ws.set_print_scale(scale)
+        ws.print_area(0, 0, max(last_row, 0), cols - 1)
+        ws.set_footer(f'&C&"{FONT},Regular"&10Trang &P')
 
     def cell(self, ws, r: int, c: int, v, col: str = "") -> None:
         if v is None or (isinstance(v, float) and pd.isna(v)):
             ws.write_blank(r, c, None, self.text)
         elif isinstance(v, bool):
             ws.write_string(r, c, "x" if v else "", self.text)
-        elif isinstance(v, (int,)) or col == "rank":
-            ws.write_number(r, c, v, self.int)
+        elif isinstance(v, (int,)) or col in COUNTS:
+            ws.write_number(r, c, v, self.int)  # counts and votes as whole numbers
         elif isinstance(v, float):
-            ws.write_number(r, c, v, self.num)
+            ws.write_number(r, c, v, self.share if col in SHARES else self.num)
+        elif col in WHEN and _when(v) is not None:
+            ws.write_datetime(r, c, _when(v), self.when)  # a real date, shown dd/mm/yyyy
         else:
             ws.write_string(r, c, str(v), self.text)
+            self.fit(ws, r, c, str(v))
 
     def close(self):
+        self._grow_rows()
         self.wb.close()
 
 
@@ -116,7 +186,7 @@ def write_validation(path: Path, c: Campaign, issues: list[Issue], summary: pd.D
     book = Book(path)
     frame = to_frame(issues)
     frame.columns = list(ISSUE_COLUMNS)
-    book.table("Lỗi", frame, ISSUE_COLUMNS, table_name="Loi")
+    book.table("Lỗi", frame, ISSUE_COLUMNS, table_name="Loi", off_paper=ISSUES_OFF_PAPER)
     book.table("Tổng hợp", summary, SUMMARY, table_name="TongHop")
     book.close()
     return path
@@ -136,6 +206,8 @@ def write_results(path: Path, c: Campaign, ranked: pd.DataFrame, m: pd.DataFrame
     if year_end is not None:
         award = dict(zip(year_end.proposals["unit"], year_end.proposals["award"]))
         ranked = ranked.assign(proposal=ranked["unit"].map(award).fillna(""))
+        ranked = ranked.assign(tie_note=[_why(u, t, year_end) for u, t in zip(
+            ranked["unit"], ranked["tie_note"] if "tie_note" in ranked.columns else [""] * len(ranked))])
     columns = {k: v for k, v in RANKING.items() if k in ranked.columns}
     _reviewed_differs(book, book.table("Xếp hạng", ranked, columns, table_name="XepHang"), columns, 0, len(ranked))
     _summary(book, summary, c, ranked, unranked, year_end)
@@ -150,16 +222,31 @@ def write_results(path: Path, c: Campaign, ranked: pd.DataFrame, m: pd.DataFrame
                         table_name=f"Khoi_{bloc.code}")
         _reviewed_differs(book, ws, columns, 2, len(rows))
         if len(rows):
-            _chart(book, ws, f"Khối {bloc.code}", len(rows), list(columns).index("name"), list(columns).index("total"))
+            # the chart sits under the table: printed with it
+            ws.print_area(0, 0, 2 + len(rows) + 4 + (80 + 30 * len(rows)) // 20, len(columns) - 1)
+            _chart(book, ws, f"Khối {bloc.code}", len(rows), list(columns).index("name"), list(columns).index("total"),
+                   c.settings.scale)
         _matrix(book, c, bloc.code, matrix_by_bloc.get(bloc.code, m.iloc[0:0]))
     book.table("Không xếp hạng", unranked, UNRANKED, table_name="KhongXepHang")
     frame = to_frame(issues)
     frame.columns = list(ISSUE_COLUMNS)
-    book.table("Lỗi", frame, ISSUE_COLUMNS, table_name="Loi")
+    book.table("Lỗi", frame, ISSUE_COLUMNS, table_name="Loi", off_paper=ISSUES_OFF_PAPER)
     prov = _provenance(m)
-    book.table("Nguồn số liệu", prov, PROVENANCE, table_name="NguonSoLieu")
+    book.table("Nguồn số liệu", prov, PROVENANCE, table_name="NguonSoLieu", off_paper=("sha256",))
     book.close()
     return path
+
+
+def _why(unit: str, tie_note, y: YearEnd) -> str:
+    """A ranked unit's note: what it is proposed for, or why not; then what its place says (a tie)."""
+    got = y.proposals[y.proposals["unit"] == unit]
+    held = y.held[y.held["unit"] == unit]
+    parts = [f"Đề nghị tặng {a}" for a in got["award"]]
+    parts += [f"Không đề nghị {a}: {r}" for a, r in zip(held["award"], held["reason"])]
+    if not parts:
+        parts = ["Không đề nghị khen thưởng: chưa đạt điều kiện của hình thức nào (thứ hạng, xếp loại, điểm)"]
+    tie = "" if tie_note is None or (isinstance(tie_note, float) and pd.isna(tie_note)) else str(tie_note)
+    return ". ".join(parts + ([tie] if tie else []))
 
 
 def _reviewed_differs(book: Book, ws, columns: dict, header_row: int, n: int) -> None:
@@ -203,24 +290,29 @@ def _year_end(book: Book, c: Campaign, y: YearEnd) -> None:
 
 
 def _summary(book: Book, ws, c: Campaign, ranked: pd.DataFrame, unranked: pd.DataFrame, y: YearEnd | None) -> None:
-    ws.set_column(0, 0, 40)
-    ws.set_column(1, 8, 16)
+    book.column(ws, 0, 34)
+    for i in range(1, 9):
+        book.column(ws, i, {4: 30, 7: 18, 8: 18}.get(i, 11))
     ws.write_string(0, 0, f"KẾT QUẢ CHẤM ĐIỂM, XẾP HẠNG THI ĐUA NĂM {c.settings.year}", book.title)
-    ws.write_string(1, 0, f"{c.settings.issuing_body} - đợt {c.settings.campaign_id}", book.text)
+    ws.write_string(1, 0, f"{c.settings.issuing_body} - đợt {c.settings.campaign_id}", book.line)
     heads = ["Khối thi đua", "Số đơn vị", "Được xếp hạng", "Không xếp hạng", "Dẫn đầu", "Điểm cao nhất"]
     if y is not None:
         heads += ["Số đơn vị được đề nghị", f"Trưởng khối {c.settings.year + 1}", f"Phó khối {c.settings.year + 1}"]
         nexts = {r.bloc: r for r in y.succession.itertuples()}
     for i, h in enumerate(heads):
         ws.write_string(3, i, h, book.head)
+        book.fit(ws, 3, i, h, bold=True)
     for r, bloc in enumerate(c.blocs, start=4):
         rows = ranked[ranked["bloc"] == bloc.code]
         top = rows[rows["rank"] == 1]
         ws.write_string(r, 0, bloc.name, book.text)
+        book.fit(ws, r, 0, bloc.name)
         ws.write_number(r, 1, len(c.members(bloc.code)), book.int)
         ws.write_number(r, 2, len(rows), book.int)
         ws.write_number(r, 3, int((unranked["bloc"] == bloc.code).sum()) if len(unranked) else 0, book.int)
-        ws.write_string(r, 4, "; ".join(top["short_name"]) if len(top) else "", book.text)
+        leader = _leader(top, y)
+        ws.write_string(r, 4, leader, book.text)
+        book.fit(ws, r, 4, leader)
         if len(rows):
             ws.write_number(r, 5, float(rows["total"].max()), book.num)
         if y is not None:
@@ -229,23 +321,38 @@ def _summary(book: Book, ws, c: Campaign, ranked: pd.DataFrame, unranked: pd.Dat
             for col, code in ((7, n.head if n else ""), (8, n.deputy if n else "")):
                 unit = c.unit(code)
                 ws.write_string(r, col, unit.short_name if unit else code, book.text)
-    ws.set_paper(9)
-    ws.set_landscape()
-    ws.fit_to_pages(1, 0)
+                book.fit(ws, r, col, unit.short_name if unit else code)
+    book.page(ws, len(heads), 4 + len(c.blocs))
     ws.activate()
 
 
-def _chart(book: Book, ws, sheet: str, n: int, name_col: int, total_col: int) -> None:
+def _leader(top: pd.DataFrame, y: YearEnd | None) -> str:
+    """The bloc's leader: its first-placed units, except one held back from an award, which is named as the
+    top scorer with why it does not lead."""
+    held = set(y.held["unit"]) if y is not None else set()
+    lead = [s for u, s in zip(top["unit"], top["short_name"]) if u not in held]
+    out = [s for u, s in zip(top["unit"], top["short_name"]) if u in held]
+    text = "; ".join(lead)
+    if out:
+        text = (text + ". " if text else "Không có đơn vị dẫn đầu: ") + \
+            f"{'; '.join(out)} điểm cao nhất nhưng không được đề nghị (xem Không đề nghị)"
+    return text
+
+
+def _chart(book: Book, ws, sheet: str, n: int, name_col: int, total_col: int, scale: float = 100) -> None:
     chart = book.wb.add_chart({"type": "bar"})
     first, last = 3, 3 + n - 1
     chart.add_series({"name": "Tổng điểm", "categories": [sheet, first, name_col, last, name_col],
                       "values": [sheet, first, total_col, last, total_col], "data_labels": {"value": True}})
     chart.set_title({"name": "Tổng điểm", "name_font": {"name": FONT}})
-    chart.set_y_axis({"reverse": True, "num_font": {"name": FONT}})
-    chart.set_x_axis({"num_font": {"name": FONT}})
+    # Bars on the campaign's scale from 0, so blocs compare by eye; every unit named.
+    chart.set_y_axis({"reverse": True, "num_font": {"name": FONT, "size": 9}, "interval_unit": 1})
+    chart.set_x_axis({"min": 0, "max": scale, "num_font": {"name": FONT}})
     chart.set_legend({"none": True})
-    chart.set_size({"width": 720, "height": 40 + 28 * n})
+    chart.set_size({"width": 900, "height": 80 + 30 * n})
     ws.insert_chart(last + 3, 0, chart)
+    if n > 4:
+        ws.set_h_pagebreaks([last + 3])  # a chart is never cut in two by a page: under a long table it starts one
 
 
 def _matrix(book: Book, c: Campaign, bloc: str, rows: pd.DataFrame) -> None:
@@ -259,19 +366,34 @@ def _matrix(book: Book, c: Campaign, bloc: str, rows: pd.DataFrame) -> None:
     for block, (label, col) in enumerate((("Điểm cuối cùng", "final"), ("Điểm tự chấm", "self"), ("Điểm thẩm định", "reviewed"))):
         r0 = top + block * (len(units) + 4)
         ws.write_string(r0, 0, label, book.title)
+        # each criterion's maximum above its code (the label row), its text in the legend below
+        ws.write_string(r0, 1, "Điểm tối đa", book.small)
+        for j, k in enumerate(leaves):
+            ws.write_number(r0, 2 + j, k.max, book.small_num)
+        ws.write_number(r0, 2 + len(leaves), sum(k.max for k in leaves), book.small_num)
         ws.write_string(r0 + 1, 0, "Mã đơn vị", book.head)
         ws.write_string(r0 + 1, 1, "Tên đơn vị", book.head)
         for j, k in enumerate(leaves):
             ws.write_string(r0 + 1, 2 + j, k.code, book.head)
+        ws.write_string(r0 + 1, 2 + len(leaves), MATRIX_TOTAL, book.head)
         grid = (rows.pivot_table(index="unit", columns="code", values=col, aggfunc="first") if len(rows)
                 else pd.DataFrame()).reindex(index=[u.code for u in units], columns=[k.code for k in leaves])
         for i, (u, line) in enumerate(zip(units, grid.to_numpy())):
             ws.write_string(r0 + 2 + i, 0, u.code, book.text)
             ws.write_string(r0 + 2 + i, 1, u.short_name, book.text)
-            for j, v in enumerate(line):
-                book.cell(ws, r0 + 2 + i, 2 + j, None if pd.isna(v) else float(v))
-        if units:
-            ws.conditional_format(r0 + 2, 2, r0 + 1 + len(units), 1 + len(leaves), {"type": "3_color_scale"})
+            book.fit(ws, r0 + 2 + i, 1, u.short_name)
+            for j, (k, v) in enumerate(zip(leaves, line)):
+                if not c.applies(k, u):
+                    ws.write_string(r0 + 2 + i, 2 + j, NOT_APPLICABLE, book.na)
+                else:
+                    book.cell(ws, r0 + 2 + i, 2 + j, None if pd.isna(v) else float(v))
+            # a number, not a formula: the results workbook holds no formula (nothing a return typed could become one)
+            ws.write_number(r0 + 2 + i, 2 + len(leaves), float(pd.Series(line, dtype="float64").sum()), book.num_bold)
+        for j, k in enumerate(leaves if units else ()):
+            # colours by the share of each criterion's own maximum: a 2 of 2 is as green as a 10 of 10
+            ws.conditional_format(r0 + 2, 2 + j, r0 + 1 + len(units), 2 + j, {
+                "type": "3_color_scale", "min_type": "num", "min_value": 0, "mid_type": "num",
+                "mid_value": k.max / 2, "max_type": "num", "max_value": k.max})
         if col == "reviewed" and units:
             # Highlight reviewed scores that differ from the self score (the self block sits just above).
             gap = len(units) + 4
@@ -279,10 +401,23 @@ def _matrix(book: Book, c: Campaign, bloc: str, rows: pd.DataFrame) -> None:
             b = xl_rowcol_to_cell(r0 + 2 - gap, 2, row_abs=False, col_abs=False)
             ws.conditional_format(r0 + 2, 2, r0 + 1 + len(units), 1 + len(leaves),
                                   {"type": "formula", "criteria": f'=AND(ISNUMBER({a}),{a}<>{b})', "format": book.diff})
-    ws.set_column(0, 0, 10)
-    ws.set_column(1, 1, 26)
+    legend = top + 3 * (len(units) + 4)
+    ws.write_string(legend, 1, "Tiêu chí", book.title)
+    ws.write_string(legend + 1, 1, f"{NOT_APPLICABLE}: tiêu chí không áp dụng với đơn vị; Tổng: cộng các tiêu chí "
+                    "(chưa tính điểm thưởng, điểm trừ, quy đổi)", book.line)
+    for i, k in enumerate(leaves):
+        # column A stays empty: the legend is never taken for a unit's row
+        ws.write_string(legend + 2 + i, 1, k.code, book.text)
+        ws.write_string(legend + 2 + i, 2, f"{k.text} (tối đa {k.max:g})", book.line)
+    book.column(ws, 0, 9)
+    book.column(ws, 1, 24)
     ws.set_column(2, 1 + len(leaves), 7)
+    ws.set_column(2 + len(leaves), 2 + len(leaves), 8)
     ws.freeze_panes(top + 2, 2)
+    # Data more than a document: printed at 75 % across as many pages as the criteria need, the units'
+    # code and name repeated on each.
     ws.set_paper(9)
     ws.set_landscape()
-    ws.fit_to_pages(1, 0)
+    ws.set_print_scale(LEAST_SCALE)
+    ws.repeat_columns(0, 1)
+    ws.print_across()

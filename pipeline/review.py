@@ -13,15 +13,16 @@ from schemas import frame
 from schemas import review as V
 from schemas.returns import META_SHEET
 
-from .campaign import Bloc, Campaign
+from .campaign import BLOCKERS, Bloc, Campaign
 from .issues import ERROR, WARNING, Issue
 from .read import cell_value, read_meta
-from .templates import FONT, new_workbook, row_height, write_input, write_meta
+from .templates import FONT, new_workbook, print_areas, row_height, write_input, write_meta, write_signature
 from .validate import read_number, score_issues
 from .workbook import Book, cell_name, find_header, find_table, text, vn
 
 A4 = 9
 FORM = "review"
+SUBTOTAL = "Cộng điểm các tiêu chí (chưa tính điểm thưởng, điểm trừ)"
 
 
 # --- writing --------------------------------------------------------------------------------
@@ -31,18 +32,21 @@ def review_path(out: Path, bloc: Bloc) -> Path:
 
 
 def write_review(path: Path, c: Campaign, bloc: Bloc, m: pd.DataFrame, ranked: pd.DataFrame,
-                 generated_at: dt.datetime, ballot: Ballot | None = None) -> Path:
+                 generated_at: dt.datetime, ballot: Ballot | None = None, claims: pd.DataFrame | None = None) -> Path:
     """The bloc head's workbook: `m` is the bloc's part of the score matrix, `ranked` its provisional ranking.
 
     The reviewed cells are pre-filled with the final scores: the self score, or what an earlier completed
-    review (merged onto `m` by score.with_review) said, with its note; `ballot` carries the votes typed."""
+    review (merged onto `m` by score.with_review) said, with its note; `ballot` carries the votes typed.
+    `claims` (the bloc's bonus and deduction claims: unit, code, score, and reviewed, note where an earlier
+    review set them) gives each unit reviewable rows under its criteria."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb = new_workbook(path, {"title": f"Thẩm định, bỏ phiếu {bloc.name} năm {c.settings.year}",
                              "author": c.settings.issuing_body, "created": generated_at})
     f = _formats(wb)
-    _scores(wb, f, c, bloc, m)
+    _scores(wb, f, c, bloc, m, claims)
     _ballot(wb, f, c, bloc, ranked, ballot)
+    print_areas(wb)
     write_meta(wb, c, generated_at, {"bloc_code": bloc.code, "form": FORM})
     wb.close()
     return path
@@ -60,12 +64,19 @@ def _formats(wb) -> dict:
         "input_text": add(text_wrap=True, locked=False, bg_color="#FFF2CC"),
         "total": add(bold=True, bg_color="#F2F2F2", text_wrap=True),
         "total_num": add(bold=True, num_format="0.00", bg_color="#F2F2F2"),
+        "unit_head": add(bold=True, text_wrap=True, bg_color="#DDEBF7"),
+        "claim": add(text_wrap=True, italic=True), "claim_num": add(num_format="0.00", italic=True),
         "title": wb.add_format({**plain, "bold": True, "font_size": 14, "align": "center"}),
         "hint": wb.add_format({**plain, "italic": True, "font_size": 11, "text_wrap": True, "valign": "top"}),
     }
 
 
-def _scores(wb, f: dict, c: Campaign, bloc: Bloc, m: pd.DataFrame) -> None:
+def blocker_note(c: Campaign, unit) -> str:
+    return (", ".join(BLOCKERS[b] for b in unit.blockers) + " (Nghị định 152/2025: không đề nghị khen thưởng)"
+            if unit.blockers else "")
+
+
+def _scores(wb, f: dict, c: Campaign, bloc: Bloc, m: pd.DataFrame, claims: pd.DataFrame | None = None) -> None:
     ws = wb.add_worksheet(V.REVIEW_SHEET)
     headers = [V.UNIT, V.NAME, V.CODE, V.TEXT, V.MAX, V.SELF, V.REVIEWED, V.NOTE]
     widths = [10, 22, 8, 50, 9, 10, 11, 36]
@@ -74,10 +85,11 @@ def _scores(wb, f: dict, c: Campaign, bloc: Bloc, m: pd.DataFrame) -> None:
         ws.set_column(i, i, w)
     last = len(headers) - 1
     ws.merge_range(0, 0, 0, last, f"THẨM ĐỊNH KẾT QUẢ TỰ CHẤM ĐIỂM NĂM {c.settings.year}: {bloc.name.upper()}", f["title"])
-    ws.merge_range(1, 0, 1, last, "Trưởng khối nhập điểm thẩm định vào cột màu vàng (đã điền sẵn bằng điểm tự chấm); "
+    ws.merge_range(1, 0, 1, last, "Trưởng khối nhập điểm thẩm định vào cột màu vàng (đã điền sẵn bằng điểm tự chấm), "
+                   "cả điểm thưởng, điểm trừ đơn vị kê khai (dưới các tiêu chí của đơn vị); "
                    f"chênh lệch quá {vn(c.settings.review_tolerance)} điểm so với điểm tự chấm phải ghi rõ lý do ở cột "
-                   "Ghi chú. Không sửa cột Mã đơn vị, Mã.", f["hint"])
-    ws.set_row(1, 34)
+                   "Ghi chú. Không sửa cột Mã đơn vị, Mã. Mỗi đơn vị in trên một trang.", f["hint"])
+    ws.set_row(1, 50)
     head = 3
     ws.set_row(head, 33)
     for h, i in col.items():
@@ -85,10 +97,22 @@ def _scores(wb, f: dict, c: Campaign, bloc: Bloc, m: pd.DataFrame) -> None:
     leaves = {k.code: k for k in c.leaves}
     r = head + 1
     by_unit = dict(tuple(m.groupby("unit", sort=False))) if len(m) else {}
+    claimed = dict(tuple(claims.groupby("unit", sort=False))) if claims is not None and len(claims) else {}
+    breaks = []
     for u in c.members(bloc.code):
         rows = by_unit.get(u.code)
         if rows is None:
             continue  # no valid return: nothing to review
+        if r > head + 1:
+            breaks.append(r)  # each unit on its own page, under the repeated header
+        # The unit's heading: its full name and any status that bars an award. No code under `Mã đơn vị`
+        # or `Mã`, so it is never read back as a score.
+        heading = f"{u.code} - {u.name}" + (f": {blocker_note(c, u).upper()}" if u.blockers else "")
+        ws.write_blank(r, 0, None, f["unit_head"])
+        ws.merge_range(r, 1, r, last, "", f["unit_head"])
+        ws.write_string(r, 1, heading, f["unit_head"])
+        ws.set_row(r, row_height((heading, sum(widths[1:]) / 1.2)))
+        r += 1
         first = r
         for x in rows.itertuples():
             k = leaves[x.code]
@@ -101,23 +125,59 @@ def _scores(wb, f: dict, c: Campaign, bloc: Bloc, m: pd.DataFrame) -> None:
             ws.write_number(r, col[V.REVIEWED], float(x.final), f["input"])
             write_input(ws, r, col[V.NOTE], x.review_note if isinstance(x.review_note, str) else None, f["input_text"])
             _score_rule(ws, r, col[V.REVIEWED], k)
-            ws.set_row(r, row_height((k.text, 50)))
+            note = x.review_note if isinstance(x.review_note, str) else ""
+            ws.set_row(r, row_height((k.text, 50), (note, 36)))
             r += 1
         # The unit's sum of criteria: a formula with its value, so the head sees the effect of an adjustment.
         ws.write_blank(r, col[V.UNIT], None, f["total"])
         ws.write_string(r, col[V.NAME], u.short_name, f["total"])
         ws.write_blank(r, col[V.CODE], None, f["total"])
-        ws.write_string(r, col[V.TEXT], "Cộng điểm các tiêu chí (chưa tính điểm thưởng, điểm trừ)", f["total"])
+        ws.write_string(r, col[V.TEXT], SUBTOTAL, f["total"])
+        ws.set_row(r, row_height((SUBTOTAL, 50 / 1.2)))
         for h in (V.MAX, V.SELF, V.REVIEWED):
             a, b = xl_rowcol_to_cell(first, col[h]), xl_rowcol_to_cell(r - 1, col[h])
             value = float(rows[{V.MAX: "max", V.SELF: "self", V.REVIEWED: "final"}[h]].sum())
             ws.write_formula(r, col[h], f"=SUM({a}:{b})", f["total_num"], value)
         ws.write_blank(r, col[V.NOTE], None, f["total"])
         r += 1
+        if claims is not None:
+            r = _claim_rows(ws, f, c, u, r, col, claimed.get(u.code))
+    ws.set_h_pagebreaks(breaks)
     ws.freeze_panes(head + 1, 3)
     ws.repeat_rows(head)
+    write_signature(wb, ws, r, 1, last, 4, f"{c.settings.place}, ngày      tháng      năm {c.settings.year + 1}",
+                    None, ("TM. ĐƠN VỊ TRƯỞNG KHỐI", "(Ký tên, đóng dấu)"))
     _page(ws)
     ws.protect("", {"format_columns": True, "format_rows": True, "autofilter": True})
+
+
+def _claim_rows(ws, f: dict, c: Campaign, u, r: int, col: dict, claims: pd.DataFrame | None) -> int:
+    """One reviewable row per bonus or deduction item under the unit's criteria: what the unit claimed (0 when
+    nothing) and the reviewed points, pre-filled with the claim (or an earlier review's figure)."""
+    got = {} if claims is None else {x.code: x for x in claims.itertuples()}
+    for item in c.items:
+        x = got.get(item.code)
+        claim = float(x.score) if x is not None and pd.notna(x.score) else 0.0
+        earlier = getattr(x, "reviewed", None) if x is not None else None
+        reviewed = float(earlier) if earlier is not None and pd.notna(earlier) else claim
+        note = getattr(x, "note", "") if x is not None else ""
+        label = f"{'Điểm thưởng' if item.kind == 'thưởng' else 'Điểm trừ'}: {item.text}"
+        ws.write_string(r, col[V.UNIT], u.code, f["claim"])
+        ws.write_string(r, col[V.NAME], u.short_name, f["claim"])
+        ws.write_string(r, col[V.CODE], item.code, f["claim"])
+        ws.write_string(r, col[V.TEXT], label, f["claim"])
+        ws.write_number(r, col[V.MAX], item.cap, f["claim_num"])
+        ws.write_number(r, col[V.SELF], claim, f["claim_num"])
+        ws.write_number(r, col[V.REVIEWED], reviewed, f["input"])
+        write_input(ws, r, col[V.NOTE], note if isinstance(note, str) and note else None, f["input_text"])
+        msg = f"Từ 0 đến {vn(item.cap)} điểm ({vn(item.points)} điểm mỗi lần)."
+        ws.data_validation(r, col[V.REVIEWED], r, col[V.REVIEWED], {
+            "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": item.cap,
+            "input_title": "Điểm thưởng, trừ thẩm định", "input_message": msg,
+            "error_title": "Điểm không hợp lệ", "error_message": msg})
+        ws.set_row(r, row_height((label, 50), (note if isinstance(note, str) else "", 36)))
+        r += 1
+    return r
 
 
 def _score_rule(ws, r: int, c: int, k) -> None:
@@ -151,8 +211,9 @@ def _ballot(wb, f: dict, c: Campaign, bloc: Bloc, ranked: pd.DataFrame, ballot: 
     for n, u in enumerate(rows):
         r = head + 1 + n
         ws.write_string(r, 0, u.code, f["text"])
-        ws.write_string(r, 1, u.name, f["text"])
-        ws.set_row(r, row_height((u.name, 44)))
+        name = u.name + (f" ({blocker_note(c, u)})" if u.blockers else "")
+        ws.write_string(r, 1, name, f["text"])
+        ws.set_row(r, row_height((name, 44), ("" if u.code in placed else "Không xếp hạng", 11)))
         got = placed.get(u.code)
         if got is not None:
             ws.write_number(r, 2, float(got.total), f["num"])
@@ -181,8 +242,12 @@ def _ballot(wb, f: dict, c: Campaign, bloc: Bloc, ranked: pd.DataFrame, ballot: 
                     f"Đơn vị dẫn đầu cần đứng thứ nhất và được trên {vn(s.leader_vote_share)}% phiếu suy tôn; "
                     f"hội nghị hợp lệ khi có mặt từ {s.quorum.numerator}/{s.quorum.denominator} số đơn vị thành viên.",
                     f["hint"])
+    write_signature(wb, ws, note_row + 1, 0, last, 2, f"{s.place}, ngày      tháng      năm {s.year + 1}",
+                    ("THƯ KÝ HỘI NGHỊ", "(Ký, ghi rõ họ tên)"), ("TM. ĐƠN VỊ TRƯỞNG KHỐI", "(Ký tên, đóng dấu)"))
     ws.freeze_panes(head + 1, 2)
     _page(ws)
+    if len(members) <= 20:
+        ws.fit_to_pages(1, 1)  # the minutes of a vote on one page, signatures under the counts
     ws.protect("", {"format_columns": True, "format_rows": True})
 
 
@@ -202,14 +267,19 @@ def _page(ws) -> None:
 
 
 def write_all(c: Campaign, out: Path, m: pd.DataFrame, ranked: pd.DataFrame, generated_at: dt.datetime,
-              progress=lambda bloc: None, ballots: dict | None = None) -> list[Path]:
-    """One review workbook per bloc under out/<bloc>.xlsx."""
+              progress=lambda bloc: None, ballots: dict | None = None, claims: pd.DataFrame | None = None
+              ) -> list[Path]:
+    """One review workbook per bloc under out/<bloc>.xlsx; `claims` as claims_to_review gives them."""
     m_by = dict(tuple(m.groupby("bloc", sort=False))) if len(m) else {}
     r_by = dict(tuple(ranked.groupby("bloc", sort=False))) if len(ranked) else {}
+    bloc_of = {u.code: u.bloc for u in c.units}
+    c_by = (dict(tuple(claims.groupby(claims["unit"].map(bloc_of), sort=False)))
+            if claims is not None and len(claims) else {})
     paths = []
     for b in c.blocs:
         paths.append(write_review(review_path(out, b), c, b, m_by.get(b.code, m.iloc[0:0]),
-                                  r_by.get(b.code, ranked.iloc[0:0]), generated_at, (ballots or {}).get(b.code)))
+                                  r_by.get(b.code, ranked.iloc[0:0]), generated_at, (ballots or {}).get(b.code),
+                                  c_by.get(b.code)))
         progress(b)
     return paths
 
@@ -305,12 +375,76 @@ def self_scores(m: pd.DataFrame) -> dict[tuple[str, str], float]:
     return {(u, k): s for u, k, s in zip(m["unit"], m["code"], m["self"])}
 
 
-def check_review(c: Campaign, ret: ReviewReturn, current: dict[tuple[str, str], float]
+def claim_scores(values: pd.DataFrame) -> dict[tuple[str, str], float]:
+    """(unit, item) -> the points the unit's return claims, as counted (the validated values)."""
+    items = values[values["section"] == "items"]
+    return {(u, k): float(x) for u, k, x in zip(items["unit"], items["code"], items["score"]) if pd.notna(x)}
+
+
+def claims_to_review(values: pd.DataFrame, reviewed: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The claims a review workbook shows: unit, code, score, and reviewed, note where a completed review set them."""
+    items = values[values["section"] == "items"][["unit", "code", "score"]]
+    if reviewed is not None and len(reviewed) and "section" in reviewed.columns:
+        done = reviewed[reviewed["section"] == "items"][["unit", "code", "reviewed", "note"]]
+        items = items.merge(done, on=["unit", "code"], how="outer")
+    return items.reset_index(drop=True)
+
+
+def apply_claims(values: pd.DataFrame, reviewed: pd.DataFrame) -> pd.DataFrame:
+    """The values with each reviewed claim's points in place of the unit's (a claim the bloc head added where
+    the unit claimed nothing becomes a row, pointing at the review's cell)."""
+    if reviewed is None or not len(reviewed) or "section" not in reviewed.columns:
+        return values
+    done = reviewed[reviewed["section"] == "items"]
+    if not len(done):
+        return values
+    out = values.copy()
+    key = list(zip(out["unit"], out["code"], out["section"]))
+    where = {k: i for i, k in zip(out.index, key)}
+    extra = []
+    for r in done.itertuples():
+        i = where.get((r.unit, r.code, "items"))
+        if i is not None:
+            out.loc[i, ["score", "file", "sheet", "cell", "sha256"]] = [r.reviewed, r.file, r.sheet, r.cell, ""]
+        elif r.reviewed:
+            extra.append({"unit": r.unit, "section": "items", "code": r.code, "score": r.reviewed, "actual": None,
+                          "explanation": r.note, "file": r.file, "sheet": r.sheet, "cell": r.cell, "sha256": ""})
+    return pd.concat([out, pd.DataFrame(extra, columns=out.columns)], ignore_index=True) if extra else out
+
+
+def _claim_check(c: Campaign, r, file: str, claims: dict, item) -> tuple[list[Issue], dict | None]:
+    """A reviewed claim checked like a reviewed score: a number, 0 to the item's cap, on its step (the points per
+    occurrence); over the tolerance from the claim without a note, a warning."""
+    where = dict(unit=r.unit, file=file, sheet=V.REVIEW_SHEET, cell=r.cell)
+    found: list[Issue] = []
+    x, _ = read_number(r.reviewed, r.cell, lambda sheet, cell: dict(unit=r.unit, file=file, sheet=sheet, cell=cell),
+                       V.REVIEW_SHEET, found)
+    if x is None:
+        return found, None  # blank: the unit's claim stands
+    if not 0 <= x <= item.cap:
+        found.append(Issue("score_range", **where, params={"value": vn(x), "max": vn(item.cap)}))
+    elif item.points and abs(x / item.points - round(x / item.points)) > 1e-9:
+        found.append(Issue("score_step", **where, params={"value": vn(x), "step": vn(item.points)}))
+    claim = claims.get((r.unit, r.code), 0.0)
+    if abs(x - claim) > c.settings.review_tolerance + 1e-9 and not r.note and not found:
+        found.append(Issue("review_note_missing", WARNING, r.unit, file, V.REVIEW_SHEET, r.note_cell,
+                           params={"code": r.code, "self": vn(claim), "reviewed": vn(x),
+                                   "tolerance": vn(c.settings.review_tolerance)}))
+    if any(i.severity == ERROR for i in found) or abs(x - claim) <= 1e-9:
+        return found, None
+    return found, {"unit": r.unit, "code": r.code, "reviewed": x, "note": r.note, "file": file,
+                   "sheet": V.REVIEW_SHEET, "cell": r.cell, "section": "items"}
+
+
+def check_review(c: Campaign, ret: ReviewReturn, current: dict[tuple[str, str], float],
+                 claims: dict[tuple[str, str], float] | None = None
                  ) -> tuple[list[Issue], pd.DataFrame, Ballot | None]:
     """Every problem of one review, the reviewed scores that count, and the ballot (None when none was recorded).
 
     `current` is every current self score (self_scores: built once for all reviews). A reviewed score with
-    an error does not count: that criterion keeps its self score.
+    an error does not count: that criterion keeps its self score. With `claims` (claim_scores) the bonus and
+    deduction rows are checked the same way and a changed claim comes back as a row of section `items`;
+    without, they are left alone.
     """
     file, meta = ret.file, ret.meta
     issues = [Issue(i.code, i.severity, "", file, i.sheet, i.cell, i.params) for i in ret.issues]
@@ -324,12 +458,19 @@ def check_review(c: Campaign, ret: ReviewReturn, current: dict[tuple[str, str], 
                                params={"bloc": meta.get("bloc_code", "")})], empty, None
     members = {u.code for u in c.members(bloc.code)}
     leaves = {k.code: k for k in c.leaves}
+    items = {i.code: i for i in c.items}
     reviewed = []
     for r in ret.rows.itertuples():
         where = dict(unit=r.unit, file=file, sheet=V.REVIEW_SHEET, cell=r.cell)
         if r.unit not in members:
             issues.append(Issue("review_unit", unit=r.unit, file=file, sheet=V.REVIEW_SHEET, cell=r.unit_cell,
                                 params={"unit": r.unit, "bloc": bloc.code}))
+            continue
+        if r.code in items and r.code not in leaves:
+            if claims is not None:
+                found, row = _claim_check(c, r, file, claims, items[r.code])
+                issues += found
+                reviewed += [row] if row else []
             continue
         k = leaves.get(r.code)
         if (r.unit, r.code) not in current or k is None:
@@ -359,7 +500,7 @@ def check_review(c: Campaign, ret: ReviewReturn, current: dict[tuple[str, str], 
         issues += found
         if not any(i.severity == ERROR for i in found):
             reviewed.append({"unit": r.unit, "code": r.code, "reviewed": x, "note": r.note, "file": file,
-                             "sheet": V.REVIEW_SHEET, "cell": r.cell})
+                             "sheet": V.REVIEW_SHEET, "cell": r.cell, "section": "criteria"})
     found, ballot = _ballot_check(c, bloc, ret)
     return issues + found, V.REVIEWED_SCORES.validate(frame(reviewed, V.REVIEWED_SCORES)), ballot
 
@@ -419,8 +560,10 @@ def _ballot_check(c: Campaign, bloc: Bloc, ret: ReviewReturn) -> tuple[list[Issu
     return issues, Ballot(bloc.code, file, present, issued, valid, *tallies.values(), ok=ok)
 
 
-def load_reviews(c: Campaign, folder: Path, m: pd.DataFrame) -> tuple[list[Issue], pd.DataFrame, dict[str, Ballot]]:
-    """Every completed review under CAMPAIGN/review/: issues, reviewed scores and ballots by bloc.
+def load_reviews(c: Campaign, folder: Path, m: pd.DataFrame, values: pd.DataFrame | None = None
+                 ) -> tuple[list[Issue], pd.DataFrame, dict[str, Ballot]]:
+    """Every completed review under CAMPAIGN/review/: issues, reviewed scores and ballots by bloc; with the
+    validated `values`, the reviewed bonus and deduction claims too (rows of section `items`: apply_claims).
 
     Files are taken in name order; where two files review one bloc, the later name wins and a warning says so.
     """
@@ -431,9 +574,10 @@ def load_reviews(c: Campaign, folder: Path, m: pd.DataFrame) -> tuple[list[Issue
     files = sorted(p for p in Path(folder).glob("*") if p.suffix.lower() in (".xlsx", ".xlsm", ".ods", ".xls")
                    and not p.name.startswith(("~$", "."))) if Path(folder).is_dir() else []
     current = self_scores(m)
+    claims = claim_scores(values) if values is not None else None
     for path in files:
         ret = read_review(path)
-        found, reviewed, ballot = check_review(c, ret, current)
+        found, reviewed, ballot = check_review(c, ret, current, claims)
         issues += found
         bloc = ret.meta.get("bloc_code", "")
         if not any(i.code in ("wrong_campaign", "review_not_a_review", "unreadable") for i in found):

@@ -11,7 +11,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from schemas import returns as R
 
 from .campaign import Campaign, Criterion, Unit
-from .workbook import number
+from .workbook import atomic_workbook, number
 
 TEMPLATE_VERSION = "2025.1"
 FONT = "Times New Roman"
@@ -53,10 +53,37 @@ def _num(v) -> float | None:
     return number(v)[0] if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 
 
+CHARS_PER_UNIT = 1.1  # Times New Roman 12 fits about 1.25 Vietnamese characters per column-width unit; less a margin
+
+
+def text_lines(text: str, width: float, size: float = 12, chars_per_unit: float = CHARS_PER_UNIT) -> int:
+    """How many lines `text` wraps to in a column `width` units wide: words wrapped greedily, each paragraph
+    on its own lines, a word wider than the column broken."""
+    cap = max(1.0, width * chars_per_unit * 12 / size)
+    lines = 0
+    for para in str(text).split("\n"):
+        used, n = 0.0, 1
+        for word in para.split(" "):  # runs of spaces take room too ("ngày      tháng")
+            need = len(word) + (1 if used else 0)
+            if used and used + need > cap:
+                n, used = n + 1, 0.0
+                need = len(word)
+            while need > cap:  # a word wider than the column
+                n, need = n + 1, need - cap
+            used += need
+        lines += n
+    return lines
+
+
+def line_height(size: float = 12) -> float:
+    """Points per wrapped line (LibreOffice and Excel set Times New Roman 12 at about 14 pt)."""
+    return size * 1.25 + 1
+
+
 def row_height(*cells: tuple[str, float], size: int = 12) -> float:
     """Rows do not grow by themselves in a file nobody has opened: size them for their wrapped text."""
-    lines = max((-(-len(t) * size // 11 // max(int(w), 1)) for t, w in cells if t), default=1)
-    return max(1, lines) * (size * 1.3 + 1)
+    lines = max((text_lines(t, w, size) for t, w in cells if t), default=1)
+    return max(1, lines) * line_height(size) + 2
 
 
 def _fmt(x: float) -> str:
@@ -97,16 +124,27 @@ def write_template(path: Path, campaign: Campaign, unit: Unit, generated_at: dt.
     _cover(wb, f, campaign, unit)
     _scores(wb, f, campaign, unit, criteria, fill)
     _items(wb, f, campaign, fill)
+    print_areas(wb)
     write_meta(wb, campaign, generated_at, {"unit_code": unit.code, "bloc_code": unit.bloc, "form": "score",
                                             **fill.meta})
     wb.close()
     return path
 
 
+def print_areas(wb) -> None:
+    """Every visible sheet without a print area prints what was written on it, nothing beyond."""
+    for ws in wb.worksheets():
+        if not ws.print_area_range and ws.dim_rowmax is not None and ws.dim_colmax is not None:
+            ws.print_area(0, 0, ws.dim_rowmax, ws.dim_colmax)
+
+
 def new_workbook(path: Path, properties: dict, **options) -> xlsxwriter.Workbook:
     """An xlsxwriter workbook in which text is always written as text, never read as a formula, link or number;
     `properties` fix its document properties (a fixed `created` keeps the file byte-identical)."""
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
+    # Times New Roman by default: it sets the width of a column unit, and prints alike in Excel and in
+    # LibreOffice (Liberation Serif), where Calibri falls back to a wider font and pushes columns off the page.
+    options.setdefault("default_format_properties", {"font_name": FONT, "font_size": 12})
+    wb = atomic_workbook(path, {"strings_to_formulas": False, "strings_to_urls": False,
                                          "strings_to_numbers": False, **options})
     wb.set_properties(properties)
     return wb
@@ -124,19 +162,35 @@ def write_meta(wb, c: Campaign, generated_at: dt.datetime, keys: dict) -> None:
         ws.write_string(r, 1, str(v))
     ws.protect()
     ws.hide()
+    lock_structure(wb)
+
+
+def lock_structure(wb) -> None:
+    """Protect the workbook's structure, without a password: hidden sheets stay hidden, none is renamed, moved or
+    deleted by accident (Review > Protect Workbook lifts it). xlsxwriter has no call for it: its workbookPr
+    element is followed here by the workbookProtection element the schema puts next."""
+    if getattr(wb, "_thidua_locked", False):
+        return
+    write_pr = wb._write_workbook_pr
+
+    def write() -> None:
+        write_pr()
+        wb._xml_empty_tag("workbookProtection", [("lockStructure", 1)])
+    wb._write_workbook_pr = write
+    wb._thidua_locked = True
 
 
 def write_cover(wb, f: _Formats, title: str, subtitle: str, rows: list[tuple[str, str]]) -> None:
     """The instructions sheet: a title, then label/text rows sized for their wrapped text."""
     ws = wb.add_worksheet(R.COVER_SHEET)
     ws.set_column(0, 0, 28)
-    ws.set_column(1, 1, 80)
+    ws.set_column(1, 1, 70)
     ws.merge_range(0, 0, 0, 1, title, f.title)
     ws.merge_range(1, 0, 1, 1, subtitle, f.subtitle)
     for r, (k, v) in enumerate(rows, start=3):
         ws.write_string(r, 0, k, f.bold)
         ws.write_string(r, 1, v, f.plain)
-        ws.set_row(r, row_height((v, 80)))
+        ws.set_row(r, row_height((v, 70)))
     ws.set_paper(A4)
     ws.fit_to_pages(1, 0)
     ws.protect()
@@ -169,7 +223,8 @@ def _scores(wb, f: _Formats, c: Campaign, unit: Unit, criteria: tuple[Criterion,
     has_actuals = any(computed(k) for k in c.leaves)
     headers = [R.CODE, R.TEXT, R.MAX] + ([R.TARGET, R.ACTUAL] if has_actuals else []) + [R.SELF, R.EXPLAIN, R.HOW]
     col = {h: i for i, h in enumerate(headers)}
-    widths = {R.CODE: 8, R.TEXT: 58, R.MAX: 10, R.TARGET: 10, R.ACTUAL: 12, R.SELF: 11, R.EXPLAIN: 40, R.HOW: 24}
+    # about 150 units: landscape A4 at 80 % or more
+    widths = {R.CODE: 7, R.TEXT: 50, R.MAX: 9, R.TARGET: 9, R.ACTUAL: 11, R.SELF: 10, R.EXPLAIN: 32, R.HOW: 22}
     for h, i in col.items():
         ws.set_column(i, i, widths[h])
     last = len(headers) - 1
@@ -186,7 +241,7 @@ def _scores(wb, f: _Formats, c: Campaign, unit: Unit, criteria: tuple[Criterion,
     for k in sorted(criteria, key=lambda k: -k.depth):
         r = row_of[k.code]
         if k.code in leaves:
-            value[k.code] = _leaf(ws, f, c, k, r, col, fill)
+            value[k.code] = _leaf(ws, f, c, k, r, col, fill, widths)
         else:
             kids = [x for x in criteria if x.parent == k.code]
             value[k.code] = sum(value[x.code] for x in kids)
@@ -203,7 +258,15 @@ def _scores(wb, f: _Formats, c: Campaign, unit: Unit, criteria: tuple[Criterion,
     cells = ",".join(xl_rowcol_to_cell(row_of[k.code], col[R.SELF]) for k in roots)
     # The total's label sits under `Nội dung tiêu chí` with a blank `Mã`, so readers never take it for a criterion.
     ws.write_blank(total_row, col[R.CODE], None, f.total)
-    ws.write_string(total_row, col[R.TEXT], "TỔNG ĐIỂM TỰ CHẤM", f.total)
+    provisional_total = any(computed(k) for k in criteria)
+    ws.write_string(total_row, col[R.TEXT], "TỔNG ĐIỂM TỰ CHẤM (TẠM TÍNH)" if provisional_total else "TỔNG ĐIỂM TỰ CHẤM",
+                    f.total)
+    if provisional_total:
+        # the target and per-occurrence rows are computed again by thidua; a blank return is not a score
+        note = ("Điểm tạm tính: điểm tiêu chí chỉ tiêu được tính lại theo kết quả cao nhất khối; tiêu chí trừ điểm "
+                "để trống được tính đủ điểm.")
+        ws.write_string(total_row + 1, col[R.TEXT], note, f.hint)  # never in `Mã`: not a criterion
+        ws.set_row(total_row + 1, row_height((note, widths[R.TEXT]), size=10))
     ws.write_number(total_row, col[R.MAX], sum(k.max for k in roots), f.total_num)
     ws.write_formula(total_row, col[R.SELF], f"=SUM({cells})", f.total_num, sum(value[k.code] for k in roots))
     ws.freeze_panes(head + 1, 2)
@@ -216,7 +279,7 @@ def _scores(wb, f: _Formats, c: Campaign, unit: Unit, criteria: tuple[Criterion,
     ws.protect("", {"format_columns": True, "format_rows": True})
 
 
-def _leaf(ws, f: _Formats, c: Campaign, k: Criterion, r: int, col: dict, fill: Fill) -> float:
+def _leaf(ws, f: _Formats, c: Campaign, k: Criterion, r: int, col: dict, fill: Fill, widths: dict) -> float:
     """Write one criterion row; returns the value its score cell shows."""
     ws.write_string(r, col[R.CODE], k.code, f.text)
     ws.write_string(r, col[R.TEXT], k.text, f.text)
@@ -243,7 +306,9 @@ def _leaf(ws, f: _Formats, c: Campaign, k: Criterion, r: int, col: dict, fill: F
                 "validate": "decimal", "criteria": ">=", "value": 0,
                 "input_title": "Kết quả thực hiện", "input_message": f"Nhập kết quả đạt được (số ≥ 0); chỉ tiêu: {_fmt(t)}.",
                 "error_title": "Không hợp lệ", "error_message": "Kết quả phải là số từ 0 trở lên."})
-            how = "Nhập kết quả; điểm tạm tính, điểm chính thức theo đơn vị cao nhất khối"
+            how = (f"Nhập kết quả. Đạt chỉ tiêu: {_fmt(0.5 * k.max)} điểm (tạm tính, chưa đạt: theo tỷ lệ); vượt chỉ "
+                   f"tiêu được đến {_fmt(k.max)} điểm, tùy kết quả cao nhất khối" if k.target else
+                   f"Nhập kết quả; điểm tạm tính {_fmt(0.5 * k.max)}, điểm chính thức theo kết quả cao nhất khối")
         ws.write_formula(r, col[R.SELF], formula, f.num, shown)
     else:
         score = fill.scores.get(k.code)
@@ -257,7 +322,8 @@ def _leaf(ws, f: _Formats, c: Campaign, k: Criterion, r: int, col: dict, fill: F
     note = {"luôn": "; bắt buộc giải trình", "khi chưa tối đa": "; giải trình nếu dưới tối đa"}.get(k.explanation, "")
     ws.write_string(r, col[R.HOW], how + note, f.hint)
     explanation = fill.explanations.get(k.code)
-    ws.set_row(r, row_height((k.text, 58), (how + note, 24 * 1.2), (str(explanation or ""), 40)))
+    ws.set_row(r, row_height((k.text, widths[R.TEXT]), (how + note, widths[R.HOW] * 1.2),
+                             (str(explanation or ""), widths[R.EXPLAIN])))
     write_input(ws, r, col[R.EXPLAIN], explanation, f.input_text)
     ws.data_validation(r, col[R.EXPLAIN], r, col[R.EXPLAIN], {
         "validate": "length", "criteria": "<=", "value": 2000, "input_title": "Giải trình",
@@ -298,7 +364,7 @@ def write_input(ws, r: int, c: int, value, fmt) -> None:
 def _items(wb, f: _Formats, c: Campaign, fill: Fill) -> None:
     ws = wb.add_worksheet(R.ITEMS_SHEET)
     headers = [R.CODE, R.ITEM_KIND, R.ITEM_TEXT, R.ITEM_POINTS, R.ITEM_CAP, R.ITEM_CLAIM, R.EXPLAIN]
-    for i, (h, w) in enumerate(zip(headers, (8, 9, 56, 11, 9, 10, 44))):
+    for i, (h, w) in enumerate(zip(headers, (7, 8, 50, 9, 9, 10, 36))):
         ws.set_column(i, i, w)
     ws.merge_range(0, 0, 0, len(headers) - 1, "KÊ KHAI ĐIỂM THƯỞNG, ĐIỂM TRỪ", f.title)
     ws.merge_range(1, 0, 1, len(headers) - 1,
@@ -312,7 +378,7 @@ def _items(wb, f: _Formats, c: Campaign, fill: Fill) -> None:
         points, why = fill.items.get(item.code, (None, None))
         for i, v in enumerate((item.code, item.kind, item.text)):
             ws.write_string(r, i, v, f.text)
-        ws.set_row(r, row_height((item.text, 56), (str(why or ""), 44)))
+        ws.set_row(r, row_height((item.text, 50), (str(why or ""), 36)))
         ws.write_number(r, 3, item.points, f.num)
         ws.write_number(r, 4, item.cap, f.num)
         write_input(ws, r, claim, points, f.input)
@@ -335,6 +401,9 @@ def _items(wb, f: _Formats, c: Campaign, fill: Fill) -> None:
         ws.merge_range(r, 2, r, claim - 1, label, f.total)
         ws.write_formula(r, claim, formula, f.total_num, shown)
         r += 1
+    # from `Nội dung` on: nothing under `Mã` but item codes
+    write_signature(wb, ws, r + 1, 2, len(headers) - 1, 3, date_line_blank(c),
+                    ("NGƯỜI LẬP BIỂU", "(Ký, ghi rõ họ tên)"), ("THỦ TRƯỞNG ĐƠN VỊ", "(Ký tên, đóng dấu)"))
     ws.freeze_panes(head + 1, 0)
     ws.repeat_rows(head)
     ws.set_paper(A4)
@@ -342,6 +411,38 @@ def _items(wb, f: _Formats, c: Campaign, fill: Fill) -> None:
     ws.fit_to_pages(1, 0)
     ws.set_footer("&CTrang &P/&N")
     ws.protect("", {"format_columns": True, "format_rows": True})
+
+
+def date_line_blank(c: Campaign) -> str:
+    """The place-and-date line a unit fills in by hand when it signs (Decree 30)."""
+    return f"{c.settings.place}, ngày      tháng      năm {c.settings.deadline.year}"
+
+
+def write_signature(wb, ws, r: int, first: int, last: int, split: int, date_line: str,
+                    left: tuple[str, str] | None, right: tuple[str, str], right_width: float = 40) -> int:
+    """The place-and-date line, then who signs (the title, how: "(Ký tên, đóng dấu)") and room to sign:
+    `left` over columns first..split-1, `right` over split..last (`right_width` units wide, for the rows'
+    heights). Returns the last row used."""
+    plain = {"font_name": FONT, "font_size": 12, "align": "center", "valign": "top", "text_wrap": True}
+    italic = wb.add_format({**plain, "italic": True})
+    bold = wb.add_format({**plain, "bold": True})
+
+    def put(row, a, b, text, fmt):
+        if b > a:
+            ws.merge_range(row, a, row, b, "", fmt)
+        ws.write_string(row, a, text, fmt)
+
+    r += 1
+    put(r, split, last, date_line, italic)
+    ws.set_row(r, max(20, row_height((date_line, right_width))))
+    for i, fmt in ((0, bold), (1, italic)):
+        if left:
+            put(r + 1 + i, first, split - 1, left[i], fmt)
+        put(r + 1 + i, split, last, right[i], fmt)
+        ws.set_row(r + 1 + i, max(18, row_height((right[i], right_width / 1.2))))
+    for i in range(3, 7):  # room to sign and seal, about 2.5 cm
+        ws.set_row(r + i, 18)
+    return r + 6
 
 
 def write_all(campaign: Campaign, out: Path, generated_at: dt.datetime, progress=None,

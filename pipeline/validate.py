@@ -17,6 +17,13 @@ from .templates import TEMPLATE_VERSION, computed
 from .workbook import number, vn as _n
 
 
+# A file refused for one of these causes is reported once, for that cause: nothing else is said about it.
+FILE_CAUSES = ("unreadable", "encrypted", "macro", "oversized", "too_large", "unsafe_xml", "html_file", "pdf_file",
+               "not_a_workbook")
+# One file reports at most this many issues of one kind; the rest are one summary line (more_issues).
+PER_KIND = 5
+
+
 @dataclass(frozen=True)
 class Received:
     """The version of a unit's return that counts, with every version received."""
@@ -48,6 +55,14 @@ def validate_return(c: Campaign, ret: Return, receipt: Receipt | None = None) ->
     code = meta.get("unit_code", "")
     at = lambda sheet="", cell="": dict(unit=code, file=file, sheet=sheet, cell=cell)  # noqa: E731
     issues = [Issue(i.code, i.severity, code, file, i.sheet, i.cell, i.params) for i in ret.issues]
+    if any(i.code in FILE_CAUSES for i in issues):
+        return [i for i in issues if i.code in FILE_CAUSES][:1], []
+    found, values = _checked(c, ret, receipt, meta, file, code, at)
+    return cap_issues(issues + found, file, code), values
+
+
+def _checked(c: Campaign, ret: Return, receipt, meta: dict, file: str, code: str, at) -> tuple[list[Issue], list[dict]]:
+    issues: list[Issue] = []
     meta_at = at(R.META_SHEET)
     if meta.get("campaign_id") != c.settings.campaign_id:
         return issues + [Issue("wrong_campaign", **meta_at, params={"found": meta.get("campaign_id", ""),
@@ -64,24 +79,67 @@ def validate_return(c: Campaign, ret: Return, receipt: Receipt | None = None) ->
         issues.append(Issue("criteria_changed", **meta_at))
     sha = receipt.sha256 if receipt else ""
     rows = ret.rows
-    found, values = _criteria(c, unit, rows[rows["section"] == "criteria"], at, file, sha)
+    criteria = rows[rows["section"] == "criteria"]
+    found, values = _criteria(c, unit, criteria, at, file, sha, ret.formulas)
+    if not len(criteria) and any(i.code in ("sheet_missing", "header_missing") for i in ret.issues):
+        found = [i for i in found if i.code != "criterion_missing"]  # one cause: the sheet, said once
     issues += found
-    found, items = _items(c, rows[rows["section"] == "items"], at, file, sha)
+    found, items = _items(c, rows[rows["section"] == "items"], at, file, sha, ret.formulas)
     return issues + found, values + items
+
+
+def _input(value, cell: str, at, sheet: str, issues: list, formulas: dict) -> tuple[float | None, bool, bool]:
+    """(number, ok, formula_unsaved) of an input cell. `formulas`: (sheet, A1) -> whether Excel saved the value of
+    the formula there. A formula in an input cell is a warning; one whose value Excel never saved (a file written
+    by a script) is its own error (open the file in Excel and save it), not a missing score."""
+    saved = formulas.get((sheet, cell))
+    if saved is False:
+        issues.append(Issue("formula_no_value", ERROR, **at(sheet, cell)))
+        return None, False, True
+    if saved is True:
+        issues.append(Issue("formula_input", WARNING, **at(sheet, cell)))
+    x, ok = read_number(value, cell, at, sheet, issues)
+    return x, ok, False
+
+
+def cap_issues(issues: list[Issue], file: str, unit: str) -> list[Issue]:
+    """At most PER_KIND issues of one code and severity from one file; the others become one summary line
+    ("và 99.990 dòng khác"), so a sheet of junk rows gives a readable report."""
+    kept, extra = [], {}
+    seen: dict[tuple[str, str], int] = {}
+    for i in issues:
+        key = (i.code, i.severity)
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] <= PER_KIND:
+            kept.append(i)
+        else:
+            extra.setdefault(key, [0, i])[0] += 1
+    for (code, severity), (count, first) in extra.items():
+        kept.append(Issue("more_issues", severity, unit, file, first.sheet, "",
+                          params={"count": f"{count:,}".replace(",", "."), "code": code}))
+    return kept
 
 
 def read_number(value, cell: str, at, sheet: str, issues: list) -> tuple[float | None, bool]:
     """(number, ok): a guessed number gets a warning; text such as "mười" an error."""
     x, guess = number(value)
+    shown = _shown(value)
     if guess == "not_a_number":
-        issues.append(Issue("not_a_number", ERROR, **at(sheet, cell), params={"value": str(value)}))
+        issues.append(Issue("not_a_number", ERROR, **at(sheet, cell), params={"value": shown}))
         return None, False
     if guess:
-        issues.append(Issue(guess, WARNING, **at(sheet, cell), params={"value": str(value), "number": _n(x)}))
+        issues.append(Issue(guess, WARNING, **at(sheet, cell), params={"value": shown, "number": _n(x)}))
     return x, True
 
 
-def _criteria(c: Campaign, unit: Unit, rows: pd.DataFrame, at, file: str, sha: str) -> tuple[list[Issue], list[dict]]:
+def _shown(value, limit: int = 60) -> str:
+    """A cell's value as quoted in a message: never thousands of characters in one line of Lỗi."""
+    s = str(value)
+    return s if len(s) <= limit else s[:limit] + "…"
+
+
+def _criteria(c: Campaign, unit: Unit, rows: pd.DataFrame, at, file: str, sha: str,
+              formulas: dict) -> tuple[list[Issue], list[dict]]:
     issues, values = [], []
     tree = {k.code: k for k in c.criteria_for(unit)}
     leaves = {k.code: k for k in c.leaves if k.code in tree}
@@ -95,7 +153,7 @@ def _criteria(c: Campaign, unit: Unit, rows: pd.DataFrame, at, file: str, sha: s
             continue
         seen.add(row.code)
         if row.code in leaves:
-            found, value = _leaf(leaves[row.code], row, at)
+            found, value = _leaf(leaves[row.code], row, at, formulas)
             issues += found
             if value is not None:
                 values.append({**value, "unit": unit.code, "section": "criteria", "code": row.code,
@@ -105,13 +163,15 @@ def _criteria(c: Campaign, unit: Unit, rows: pd.DataFrame, at, file: str, sha: s
     return issues, values
 
 
-def _leaf(k: Criterion, row, at) -> tuple[list[Issue], dict | None]:
+def _leaf(k: Criterion, row, at, formulas: dict) -> tuple[list[Issue], dict | None]:
     issues: list[Issue] = []
     if computed(k):
         cell = row.actual_cell
-        x, ok = read_number(row.actual, cell, at, row.sheet, issues)
+        x, ok, _ = _input(row.actual, cell, at, row.sheet, issues, formulas)
         if x is None and ok and k.kind == "trừ điểm":
-            x = 0.0  # a blank count of violations means none
+            # a blank count is taken as none, never silently: the unit is told what was assumed
+            issues.append(Issue("count_blank", WARNING, **at(row.sheet, cell), params={"code": k.code}))
+            x = 0.0
         if x is None:
             if ok:
                 issues.append(Issue("actual_missing", **at(row.sheet, cell), params={"code": k.code}))
@@ -122,7 +182,7 @@ def _leaf(k: Criterion, row, at) -> tuple[list[Issue], dict | None]:
         value = {"score": None, "actual": x, "cell": cell}
     else:
         cell = row.score_cell
-        x, ok = read_number(row.score, cell, at, row.sheet, issues)
+        x, ok, _ = _input(row.score, cell, at, row.sheet, issues, formulas)
         if x is None:
             if ok:
                 issues.append(Issue("score_missing", **at(row.sheet, cell), params={"code": k.code}))
@@ -136,7 +196,9 @@ def _leaf(k: Criterion, row, at) -> tuple[list[Issue], dict | None]:
     return issues, value
 
 
-def _items(c: Campaign, rows: pd.DataFrame, at, file: str, sha: str) -> tuple[list[Issue], list[dict]]:
+def _items(c: Campaign, rows: pd.DataFrame, at, file: str, sha: str, formulas: dict) -> tuple[list[Issue], list[dict]]:
+    """Bonus and deduction claims, handled like scores: over an item's cap, off its step (its points per
+    occurrence) or below 0, a claim is capped, not counted or an error as `claim_policy` says, at its cell."""
     issues, values = [], []
     items = {i.code: i for i in c.items}
     bonus = 0.0
@@ -145,12 +207,13 @@ def _items(c: Campaign, rows: pd.DataFrame, at, file: str, sha: str) -> tuple[li
         if item is None:
             issues.append(Issue("criterion_unknown", **at(row.sheet, row.code_cell), params={"code": row.code}))
             continue
-        x, _ = read_number(row.score, row.score_cell, at, row.sheet, issues)
+        x, ok, unsaved = _input(row.score, row.score_cell, at, row.sheet, issues, formulas)
+        if x is None and ok and not unsaved and row.explanation:
+            issues.append(Issue("claim_blank", WARNING, **at(row.sheet, row.score_cell), params={"code": item.code}))
         if x is None or x == 0:
             continue
-        if not 0 <= x <= item.cap:
-            issues.append(Issue("item_over_cap", **at(row.sheet, row.score_cell),
-                                params={"value": _n(x), "cap": _n(item.cap), "code": item.code}))
+        x = _claim(c, item, x, at(row.sheet, row.score_cell), issues)
+        if x is None:
             continue
         if item.kind == "thưởng":
             bonus += x
@@ -161,6 +224,30 @@ def _items(c: Campaign, rows: pd.DataFrame, at, file: str, sha: str) -> tuple[li
         sheet = rows["sheet"].iloc[0] if len(rows) else R.ITEMS_SHEET
         issues.append(Issue("bonus_over_cap", WARNING, **at(sheet), params={"total": _n(bonus), "cap": _n(c.settings.bonus_cap)}))
     return issues, values
+
+
+def _claim(c: Campaign, item, x: float, where: dict, issues: list) -> float | None:
+    """The points a claim counts for. `cat` (the default) caps it at the item's cap and takes it to its step
+    (a bonus down, a deduction up: never in the unit's favour), like the total cap; `bo` drops the claim; `loi`
+    makes it an error that stops the return, the officer's choice."""
+    policy = c.settings.claim_policy
+    severity = ERROR if policy == "loi" else WARNING
+    counted = x
+    if x < 0:
+        code, counted, params = "claim_negative", None, {"value": _n(x), "code": item.code}
+    elif x > item.cap:
+        code, counted, params = "item_over_cap", item.cap, {"value": _n(x), "cap": _n(item.cap), "code": item.code}
+    elif item.points and not on_step(x, item.points):
+        q = x / item.points
+        steps = math.floor(q + 1e-9) if item.kind == "thưởng" else math.ceil(q - 1e-9)
+        counted = min(item.cap, steps * item.points)
+        code, params = "claim_step", {"value": _n(x), "step": _n(item.points), "code": item.code}
+    else:
+        return x
+    if policy != "cat" or not counted:
+        counted = None
+    issues.append(Issue(code, severity, **where, params={**params, "counted": _n(counted or 0)}))
+    return counted
 
 
 def screen_senders(c: Campaign, receipts: list[Receipt]) -> tuple[list[Receipt], list[Issue]]:
@@ -190,7 +277,7 @@ def validate(c: Campaign, received: dict[str, Received], rejected: list[Receipt]
     deadline = c.settings.deadline.isoformat()
     for r in rejected:
         params = {"found": r.campaign_id, "expected": c.settings.campaign_id, "unit": r.unit, "reason": r.note,
-                  "size": r.note, "limit": _n(c.settings.max_file_mb)}
+                  "size": r.note, "limit": _n(c.settings.max_file_mb), "kind": r.note}
         issues.append(Issue(r.status, ERROR, r.unit if c.unit(r.unit) else "", r.original, params=params))
     for u in c.units:
         got = received.get(u.code)

@@ -1,7 +1,9 @@
 """Reading workbooks cell by cell: sheets as rows, tables found by their header texts, values cleaned."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -12,9 +14,12 @@ import pandera.pandas as pa
 from python_calamine import CalamineWorkbook
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
+from .intake import Limits, check_file, sheet_formulas
 from .issues import ERROR, WARNING, Issue
 
 _SPACES = re.compile(r"[\s\u00a0\u2007\u202f\ufeff]+")
+# Zero-width characters a paste from the web or Word leaves in a cell: never part of a match.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\u00ad"))
 
 
 def text(value) -> str:
@@ -27,7 +32,7 @@ def text(value) -> str:
         value = value.date()
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
-    return _SPACES.sub(" ", unicodedata.normalize("NFC", str(value))).strip()
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", str(value).translate(_INVISIBLE))).strip()
 
 
 def header_key(value) -> str:
@@ -75,15 +80,51 @@ def cell_name(row: int, col: int) -> str:
 
 
 class Book:
-    """One workbook opened for reading; sheets come back as rows at their real positions."""
+    """One workbook opened for reading, known by its bytes and checked before any XML is parsed
+    (`check_file`: raises Refused); sheets come back as rows at their real positions."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, limits: "Limits | None" = None):
         self.path = Path(path)
-        self._book = CalamineWorkbook.from_path(str(path))
+        self.facts = check_file(self.path, limits or Limits())
+        if self.path.suffix.lower() == f".{self.facts.kind}":
+            self._book = CalamineWorkbook.from_path(str(path))
+        else:  # saved under another extension: calamine tells the format from the bytes
+            with open(self.path, "rb") as f:
+                self._book = CalamineWorkbook.from_filelike(f)
         self.sheet_names = list(self._book.sheet_names)
+        self._sheets: dict = {}
 
-    def rows(self, sheet: str) -> list[list]:
-        return self._book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    def _sheet(self, sheet: str):
+        if sheet not in self._sheets:  # calamine reads a whole sheet per call: once is enough
+            self._sheets[sheet] = self._book.get_sheet_by_name(sheet)
+        return self._sheets[sheet]
+
+    def rows(self, sheet: str, limit: int | None = None) -> list[list]:
+        """The sheet's rows; with `limit`, at most that many (a sheet of junk rows costs no more than that)."""
+        data = self._sheet(sheet)
+        if limit is None:
+            return data.to_python(skip_empty_area=False)
+        rows = []
+        for _ in range(data.start[0] if data.start else 0):
+            rows.append([])
+            if len(rows) >= limit:
+                return rows
+        for row in data.iter_rows():
+            if len(rows) >= limit:
+                break
+            rows.append([None] * (data.start[1] if data.start else 0) + list(row))
+        return rows
+
+    def height(self, sheet: str) -> int:
+        """How many rows the sheet has (up to its last used row)."""
+        data = self._sheet(sheet)
+        return (data.start[0] if data.start else 0) + data.height
+
+    def formulas(self, sheet: str) -> dict[str, bool]:
+        """A1 -> whether Excel saved its value, for every formula cell of an .xlsx sheet ({} for other formats)."""
+        if self.facts.kind not in ("xlsx", "xlsm"):
+            return {}
+        return sheet_formulas(self.path, sheet)
 
     def find_sheet(self, name: str) -> str | None:
         """The sheet's real name, matched the way a person would (case, spaces and NFC ignored)."""
@@ -221,6 +262,122 @@ def check_table(table: Table, schema: pa.DataFrameSchema, file: str = "", unit: 
 def _cell_order(cell: str) -> tuple[int, str]:
     m = re.match(r"([A-Z]+)(\d+)", cell or "")
     return (int(m.group(2)), m.group(1).rjust(3)) if m else (0, "")
+
+
+# --- outputs written whole or not at all; one run at a time ------------------------------------------------------
+
+def temp_path(path: Path) -> Path:
+    """Where `path` is written before it is renamed into place: beside it, hidden, not ending in .xlsx. What a
+    killed run left (its own temporary file) is removed first: runs hold the campaign's lock."""
+    path = Path(path)
+    for stale in path.parent.glob(f".{glob_escape(path.name)}.*.tmp"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+def glob_escape(name: str) -> str:
+    import glob
+    return glob.escape(name)
+
+
+@contextlib.contextmanager
+def atomic(path: Path):
+    """Yield a temporary path; when the block ends without error, rename it onto `path` (os.replace is atomic),
+    else remove it. A run killed mid-write leaves the previous file whole."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_path(path)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def atomic_workbook(path: Path, options: dict):
+    """An xlsxwriter workbook for `path` that is written to a temporary file and renamed into place on close."""
+    import xlsxwriter
+
+    class _Atomic(xlsxwriter.Workbook):
+        def close(self):
+            try:
+                super().close()
+                os.replace(self.filename, final)
+            finally:
+                if Path(self.filename).exists():
+                    Path(self.filename).unlink()
+
+    final = Path(path)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    return _Atomic(str(temp_path(final)), options)
+
+
+_HELD: dict[str, tuple[int, int]] = {}  # lock file -> (descriptor, depth): a run calls other runs
+
+
+@contextlib.contextmanager
+def run_lock(folder: Path):
+    """Hold `folder`/.thidua.lock for the length of a run; a second run on the same campaign stops with a clear
+    message instead of writing into out/ at the same time. Re-entrant within one process."""
+    import fcntl
+
+    from .issues import ThiduaError
+
+    folder = Path(folder)
+    if not folder.parent.is_dir():  # no campaign folder: the run stops with its own message, nothing is created
+        yield
+        return
+    folder.mkdir(exist_ok=True)
+    key = str((folder / ".thidua.lock").resolve())
+    if key in _HELD:
+        fd, depth = _HELD[key]
+        _HELD[key] = (fd, depth + 1)
+    else:
+        fd = os.open(key, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise ThiduaError(f"Một lệnh thidua khác đang chạy trên đợt thi đua này ({folder}): chờ lệnh đó xong "
+                              "rồi chạy lại (another thidua run holds this campaign)") from None
+        _HELD[key] = (fd, 1)
+    try:
+        yield
+    finally:
+        fd, depth = _HELD[key]
+        if depth == 1:
+            del _HELD[key]
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+        else:
+            _HELD[key] = (fd, depth - 1)
+
+
+def locked(run):
+    """A workflow run_* function (first argument: the campaign folder) under the campaign's run lock."""
+    import functools
+
+    @functools.wraps(run)
+    def wrapper(root, *args, **kwargs):
+        with run_lock(Path(root) / "out"):
+            return run(root, *args, **kwargs)
+    return wrapper
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: str) -> str:
+    """Text for a CSV cell that a spreadsheet will not take for a formula: a leading = + - @ gets a quote."""
+    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_START) else value
+
+
+def csv_unsafe(value: str) -> str:
+    """csv_safe undone when a CSV of ours is read back."""
+    return value[1:] if isinstance(value, str) and value.startswith("'") and value[1:2] and \
+        value[1:].startswith(_FORMULA_START) else value
 
 
 __all__ = ["Book", "Table", "ERROR", "WARNING", "number", "text", "find_header", "read_table", "check_table", "cell_name"]

@@ -14,17 +14,19 @@ from .collect import EVIDENCE, Receipt, collect, latest, load_receipts
 from .issues import ERROR, Issue, ThiduaError
 from .awards import propose
 from .proposal import write_proposal
+from .inputs import missing_inputs
 from .rank import rank
 from .read import check_rows, read_return
 from .registration import registrations
 from .report import YearEnd, write_results, write_validation
-from .review import load_reviews, self_scores
+from .review import apply_claims, claims_to_review, load_reviews, self_scores
 from .review import write_all as write_reviews
 from .score import matrix, totals, with_review
 from .mail import VIETNAM as VN
 from .mail.feedback import write_feedback
 from .validate import Received, screen_senders, validate
 from .votes import ballots_frame, conflicts, margins, succession, tally, with_votes
+from .workbook import locked
 
 REASON_VI = {"no_return": "Chưa gửi bản tự chấm", "errors": "Bản tự chấm có lỗi (xem trang Lỗi)"}
 
@@ -63,6 +65,7 @@ class Paths:
         return self.root / "review"
 
 
+@locked
 def run_collect(root: Path, sources: list[Path] | None = None, progress=lambda r: None, imap: str = "",
                 password: str = "", since=None) -> list[Receipt]:
     """Collect the inbox (or the sources given) and, with `imap`, an IMAP folder read-only."""
@@ -88,6 +91,7 @@ class Validation:
     receipts: list[Receipt]
 
 
+@locked
 def run_validate(root: Path, progress=lambda unit: None, feedback: bool = False) -> Validation:
     """Read the newest version of every unit's return and check it; writes out/validation.xlsx and, with
     `feedback`, out/feedback/<unit>.xlsx for every unit with issues."""
@@ -173,6 +177,7 @@ def unranked_units(c: Campaign, v: Validation) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["bloc", "unit", "name", "reason"])
 
 
+@locked
 def run_mail(root: Path, what: str, only: tuple[str, ...] = (), today: dt.date | None = None,
              now: dt.datetime | None = None) -> list[tuple[EmailMessage, Path]]:
     """Write one message per recipient of `what` under out/outbox/<what>/<unit or bloc>.eml; nothing is sent.
@@ -303,6 +308,7 @@ def year_end_status(root: Path, v: Validation) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@locked
 def run_review(root: Path, generated_at, progress=lambda bloc: None) -> tuple[list[Path], Validation]:
     """Validate and score; write out/review/<bloc>.xlsx for each bloc head, pre-filled with the self scores,
     or with what a completed review already in CAMPAIGN/review/ says (a re-run after a late return loses
@@ -311,13 +317,15 @@ def run_review(root: Path, generated_at, progress=lambda bloc: None) -> tuple[li
     v = run_validate(root)
     c = v.campaign
     m = matrix(c, v.values)
-    found, reviewed, ballots = load_reviews(c, p.reviews, m)
+    found, reviewed, ballots = load_reviews(c, p.reviews, m, v.values)
     m = with_review(m, reviewed)
-    ranked = rank(c, with_votes(c, totals(c, v.values, m), ballots))
+    ranked = rank(c, with_votes(c, totals(c, apply_claims(v.values, reviewed), m), ballots))
     v.issues = v.issues + found
-    return write_reviews(c, p.out / "review", m, ranked, generated_at, progress, ballots), v
+    return write_reviews(c, p.out / "review", m, ranked, generated_at, progress, ballots,
+                         claims_to_review(v.values, reviewed)), v
 
 
+@locked
 def run_rank(root: Path, progress=lambda unit: None) -> tuple[Path, Validation, pd.DataFrame, YearEnd]:
     """Validate, apply the completed reviews and votes, score, rank and propose awards;
     writes out/results-<year>.xlsx and out/proposal-<year>.xlsx."""
@@ -325,14 +333,17 @@ def run_rank(root: Path, progress=lambda unit: None) -> tuple[Path, Validation, 
     v = run_validate(root, progress)
     c = v.campaign
     m = matrix(c, v.values)
-    review_issues, reviewed, ballots = load_reviews(c, p.reviews, m)
+    review_issues, reviewed, ballots = load_reviews(c, p.reviews, m, v.values)
+    values = apply_claims(v.values, reviewed)  # the bloc heads' reviewed bonus and deduction claims
+    reviewed = reviewed[reviewed["section"] == "criteria"]
+    input_issues = missing_inputs(c, v.valid, self_scores(m), reviewed, ballots, load_reviews(c, p.out / "review", m)[1:])
     m = with_review(m, reviewed)
-    ranked = rank(c, with_votes(c, totals(c, v.values, m), ballots))
+    ranked = rank(c, with_votes(c, totals(c, values, m), ballots))
     vote_issues = conflicts(c, ranked, ballots)
     next_heads, tie_issues = succession(c, ballots)
     reg_issues, registered, _ = registrations(c, v.receipts, p.submissions)
     proposals, held = propose(c, ranked, registered)
-    issues = v.issues + review_issues + vote_issues + tie_issues + reg_issues
+    issues = v.issues + review_issues + input_issues + vote_issues + tie_issues + reg_issues
     places = max([3] + [r.rank_to or 0 for r in c.award_rules])
     year_end = YearEnd(proposals, held, tally(c, ranked, ballots, issues), ballots_frame(c, ballots), next_heads,
                        margins(c, ranked, places))

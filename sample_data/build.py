@@ -153,6 +153,12 @@ REVIEWERS = {
     "VX": ("Văn phòng Sở Y tế tỉnh Quảng Trị", dt.datetime(2025, 12, 18, 9, 30)),
     "DN": ("Phòng Tổ chức - Hành chính, Công ty TNHH MTV Xổ số kiến thiết Quảng Trị", dt.datetime(2025, 12, 17, 15, 0)),
 }
+# Bonus and deduction rows the bloc head set: bloc -> [(unit, item, reviewed points, note)]. KT08 declared no
+# written criticism; the bloc found one.
+CLAIMS = {
+    "KT": [("KT08", "D1", 1.0, "Bị UBND tỉnh phê bình tại Văn bản số 1532/UBND-KT ngày 14/8/2025 về chậm giải ngân "
+                               "vốn đầu tư công; đơn vị chưa kê khai.")],
+}
 # Reviewed scores the bloc head lowered: bloc -> [(unit, criterion, points taken off the self score, note)].
 # Every other reviewed score stays as pre-filled (the self score).
 REVIEWS = {
@@ -563,6 +569,7 @@ def write_reviews(root: Path) -> list[Path]:
             bloc = path.stem
             wb = openpyxl.load_workbook(path)
             _review_scores(wb, REVIEWS.get(bloc, []))
+            _review_claims(wb, CLAIMS.get(bloc, []))
             ballot = BALLOTS.get(bloc)
             if ballot:
                 _review_ballot(wb, ballot)
@@ -578,6 +585,17 @@ def _header(ws, *names: str) -> tuple[int, dict[str, int]]:
         if all(n in found for n in names):
             return row[0].row, found
     raise LookupError(f"{ws.title}: no header row with {names}")
+
+
+def _review_claims(wb, edits: list[tuple[str, str, float, str]]) -> None:
+    """Set the reviewed points of a unit's bonus or deduction row (issue 10: claims reviewed like scores)."""
+    ws = wb[V.REVIEW_SHEET]
+    head, col = _header(ws, V.UNIT, V.CODE, V.SELF, V.REVIEWED, V.NOTE)
+    rows = {(ws.cell(r, col[V.UNIT]).value, ws.cell(r, col[V.CODE]).value): r for r in range(head + 1, ws.max_row + 1)}
+    for unit, code, points, note in edits:
+        r = rows[(unit, code)]
+        ws.cell(r, col[V.REVIEWED]).value = points
+        ws.cell(r, col[V.NOTE]).value = _nfc(note)
 
 
 def _review_scores(wb, edits: list[tuple[str, str, float, str]]) -> None:

@@ -29,6 +29,7 @@ SETTINGS = [
     ("na_policy", "Tiêu chí không áp dụng", "quy_doi"),
     ("review_tolerance", "Chênh lệch điểm thẩm định cần ghi chú", 2),
     ("reform_date", "Ngày chính quyền hai cấp có hiệu lực", "2025-07-01"),
+    ("legal_basis", "Căn cứ pháp lý (để trống: theo ngày ký)", None),
     ("head_rotation", "Luân phiên Trưởng khối khi không bầu", "pho_len_truong"),
     ("max_file_mb", "Dung lượng tệp tối đa (MB)", 10),
     ("vote_base", "Tỷ lệ phiếu tính trên", "thanh_vien"),
@@ -287,8 +288,9 @@ HISTORY = [
 # merit, the smaller ones for the lower certificate. Two exceptions the results show:
 # - DN01 (flag 2024) registered for the certificate of merit only: first of its bloc in 2025, it is held back
 #   from the flag ("không đăng ký") and proposed for the certificate through two excellent years;
-# - KT07 (Thuế tỉnh, a central agency rewarded by its ministry) registered for the flag only: ranked 3rd, it is
-#   proposed for the certificate of merit with the warning "chưa đăng ký".
+# - KT07 (Thuế tỉnh, a central agency rewarded by its ministry) registered for the lower certificate only: ranked
+#   3rd, it is proposed for the certificate of merit, a title above what it registered for, with the warning
+#   "chưa đăng ký". (Units that registered for the flag and are proposed for a certificate get no warning.)
 # ---------------------------------------------------------------------------
 REGISTRATIONS = {
     "NC01": ["CO_TINH", "BK_TINH"],
@@ -305,7 +307,7 @@ REGISTRATIONS = {
     "KT04": ["CO_TINH", "GIAY_KHEN"],
     "KT05": ["CO_TINH", "BK_TINH", "GIAY_KHEN"],
     "KT06": ["CO_TINH", "BK_TINH"],
-    "KT07": ["CO_TINH"],
+    "KT07": ["GIAY_KHEN"],
     "KT08": ["CO_TINH", "GIAY_KHEN"],
     "KT09": ["CO_TINH", "BK_TINH"],
     "KT10": ["CO_TINH", "GIAY_KHEN"],

@@ -54,6 +54,8 @@ REVIEWED_SCORES = pa.DataFrameSchema(
         "unit": pa.Column(str), "code": pa.Column(str),
         "reviewed": pa.Column(float, pa.Check.ge(0), description="Reviewed score, the final score"),
         "note": pa.Column(str), "file": pa.Column(str), "sheet": pa.Column(str), "cell": pa.Column(str),
+        "section": pa.Column(str, pa.Check.isin(("criteria", "items")),
+                             description="criteria: a criterion's score; items: a bonus or deduction claim's points"),
     },
     name="reviewed",
 )

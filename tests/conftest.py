@@ -134,3 +134,41 @@ def pdf_of(src: Path, tmp_path: Path) -> Path:
     assert pdf.is_file() and pdf.stat().st_size > 0, (done.stdout, done.stderr)
     assert pdf.read_bytes().startswith(b"%PDF")
     return pdf
+
+
+def pdfs_of(srcs: list[Path], tmp_path: Path) -> dict[Path, Path]:
+    """Several workbooks printed to PDF by one LibreOffice run (it starts once: 3-5 s saved per file).
+
+    Names must differ by stem. Skips or fails where LibreOffice is missing, as pdf_of does."""
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        if os.environ.get("CI"):
+            pytest.fail(SOFFICE_MISSING)
+        pytest.skip(SOFFICE_MISSING)
+    out = tmp_path / "pdf"
+    profile = (tmp_path / "lo-profile").as_uri()
+    done = subprocess.run([soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf",
+                           "--outdir", str(out), *map(str, srcs)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    pdfs = {Path(s): out / f"{Path(s).stem}.pdf" for s in srcs}
+    for src, pdf in pdfs.items():
+        assert pdf.is_file() and pdf.read_bytes().startswith(b"%PDF"), (src, done.stdout, done.stderr)
+    return pdfs
+
+
+POPPLER_MISSING = "pdftotext missing: apt-get install poppler-utils"
+
+
+def pdf_pages(pdf: Path) -> list[str]:
+    """The text of each page of `pdf` (pdftotext -layout, NFC); skips or fails without poppler as pdf_of does."""
+    import unicodedata
+
+    pdftotext = shutil.which("pdftotext")
+    if pdftotext is None:
+        if os.environ.get("CI"):
+            pytest.fail(POPPLER_MISSING)
+        pytest.skip(POPPLER_MISSING)
+    done = subprocess.run([pdftotext, "-layout", str(pdf), "-"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    pages = unicodedata.normalize("NFC", done.stdout).split("\f")
+    return pages[:-1] if pages and not pages[-1].strip() else pages

@@ -114,12 +114,16 @@ def test_no_recorded_vote_holds_back_an_award_that_needs_votes(ten):
 
 def test_must_register_holds_back_and_unregistered_proposals_carry_a_warning(ten):
     r = ranking(ten, ("K01", 1, 97, 8), ("K02", 2, 93, 1))
-    p, h = propose(ten, r, set())
+    p, h = propose(ten, r, {("K09", "GIAY_KHEN")})  # registration in use: somebody registered
     assert "không đăng ký" in held(h)[("K01", "CO_TINH")]
     merit = p[p["unit"] == "K02"].iloc[0]
     assert merit["award_code"] == "BK_TINH" and merit["warning"] == NOT_REGISTERED
     p, _ = propose(ten, r, {("K01", "CO_TINH"), ("K02", "BK_TINH")})
     assert set(p["warning"]) == {""}
+    p, _ = propose(ten, r, {("K01", "CO_TINH"), ("K02", "CO_TINH")})  # aimed higher: no warning
+    assert set(p["warning"]) == {""}
+    p, h = propose(ten, r, set())  # nobody registered: registration not in use, no warning
+    assert set(p["warning"]) == {""} and "không đăng ký" in held(h)[("K01", "CO_TINH")]
 
 
 def test_ties_at_the_quota_boundary_are_all_held_for_the_conference(ten):

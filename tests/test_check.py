@@ -12,7 +12,7 @@ import pytest
 
 import pipeline.check
 from pipeline.campaign import SETTINGS
-from pipeline.campaign_book import EXAMPLE, write_campaign
+from pipeline.campaign_book import EXAMPLE, marked, write_campaign
 from pipeline.check import load_campaign, load_checked
 from pipeline.issues import ERROR, MESSAGES, WARNING, Issue, ThiduaError
 from schemas import campaign as S
@@ -33,16 +33,19 @@ def test_sample_campaign_has_no_issues():
     assert len(campaign.units) == 31 and {b.code for b in campaign.blocs} == {"NC", "KT", "VX", "DN"}
 
 
-def test_master_campaign_has_no_issues():
+def test_master_campaign_has_only_its_marked_examples():
+    """Every example row of the blank master is marked, so `check` names each one and nothing else."""
     campaign, issues = load_campaign(MASTER)
-    assert issues == []
     assert campaign is not None and campaign.settings.campaign_id == "KTD-2026"
+    assert issues and {i.code for i in issues} == {"example_row"}
+    assert {i.sheet for i in issues} == {"Khối", "Đơn vị", "Tiêu chí", "Thưởng - Trừ", "Khen thưởng", "Lịch sử", "Đăng ký"}
 
 
 def test_master_is_the_example_content(tmp_path):
-    """The shipped blank master reads back as the EXAMPLE rows it is built from (`make master`)."""
-    fresh = make_campaign(tmp_path, EXAMPLE) / "campaign.xlsx"
-    assert load_checked(MASTER) == load_checked(fresh)
+    """The shipped blank master reads back as the marked EXAMPLE rows it is built from (`make master`)."""
+    fresh = make_campaign(tmp_path, marked(EXAMPLE)) / "campaign.xlsx"
+    assert load_campaign(MASTER)[0] == load_campaign(fresh)[0]
+    assert MASTER.read_bytes() == fresh.read_bytes()
 
 
 def test_small_campaign_is_valid_and_complete(campaign_dir):
@@ -83,6 +86,13 @@ def set_setting(key: str, value):
         rows = content["Thiết lập"]
         row = next(r for r in rows if r["key"] == key)
         row["value"] = value
+    return mutate
+
+
+def both(*mutations):
+    def mutate(content):
+        for m in mutations:
+            m(content)
     return mutate
 
 
@@ -158,8 +168,9 @@ FAULTS = {
                                 [("applies_unknown", ERROR, "Tiêu chí", cell(K, "applies_to", 4))]),
     "item_cap_below_points": (set_row("Thưởng - Trừ", 1, cap=0.25), None,
                               [("item_cap", ERROR, "Thưởng - Trừ", cell(I, "cap", 1))]),
-    "unknown_award_code": (set_row("Khen thưởng", 0, code="CO_XA"), None,
-                           [("award_unknown", ERROR, "Khen thưởng", cell(A, "code", 0))]),
+    "award_code_with_spaces": (set_row("Khen thưởng", 1, code="BK TINH!"), None,
+                               [("value_invalid", ERROR, "Khen thưởng", cell(A, "code", 1)),
+                                ("award_unknown", ERROR, "Đăng ký", cell(R, "award", 1))]),
     "unknown_registered_award": (set_row("Đăng ký", 1, award="HUAN_CHUONG"), None,
                                  [("award_unknown", ERROR, "Đăng ký", cell(R, "award", 1))]),
     "bad_condition_value": (set_row("Khen thưởng", 1, conditions="lien_tuc_xuat_sac=hai"), None,
@@ -174,7 +185,7 @@ FAULTS = {
                               [("not_a_number", ERROR, "Tiêu chí", cell(K, "step", 2))]),
     "invalid_kind": (set_row("Tiêu chí", 2, kind="điểm số"), None,
                      [("value_invalid", ERROR, "Tiêu chí", cell(K, "kind", 2))]),
-    "invalid_unit_flag": (set_row("Đơn vị", 3, discipline="có"), None,
+    "invalid_unit_flag": (set_row("Đơn vị", 3, discipline="ok"), None,
                           [("value_invalid", ERROR, "Đơn vị", cell(U, "discipline", 3))]),
     "blank_required_value": (set_row("Đơn vị", 2, name=None), None,
                              [("value_required", ERROR, "Đơn vị", cell(U, "name", 2))]),
@@ -182,6 +193,19 @@ FAULTS = {
                                       [("unknown_unit", ERROR, "Đăng ký", cell(R, "unit", 1))]),
     "history_of_unknown_unit_warns": (set_row("Lịch sử", 1, unit="DV99"), None,
                                       [("unknown_unit", WARNING, "Lịch sử", cell(H, "unit", 1))]),
+    "history_grade_that_is_no_grade": (set_row("Lịch sử", 0, value="Giỏi"), None,
+                                       [("value_invalid", ERROR, "Lịch sử", cell(H, "value", 0))]),
+    "history_award_that_is_no_award_warns": (both(set_row("Khen thưởng", 1, conditions="da_nhan=CO_TINH"),
+                                                  set_row("Lịch sử", 1, value="Cờ thi đua tỉnh")), None,
+                                             [("history_award_unknown", WARNING, "Lịch sử", cell(H, "value", 1))]),
+    "example_unit_left_in": (set_row("Đơn vị", 2, name="Sở Tư pháp (ví dụ)"), None,
+                             [("example_row", ERROR, "Đơn vị", cell(U, "name", 2))]),
+    "district_issuer_after_reform": (set_row("Khen thưởng", 1, issuer="Chủ tịch UBND huyện"), None,
+                                     [("issuer_abolished", ERROR, "Khen thưởng", cell(A, "issuer", 1))]),
+    "district_level_after_reform": (set_setting("level", "Huyện"), None,
+                                    [("level_abolished", ERROR, "Thiết lập", setting_cell("level"))]),
+    "legal_basis_not_in_force": (set_setting("legal_basis", "Nghị định số 91/2017/NĐ-CP"), None,
+                                 [("legal_basis_date", ERROR, "Thiết lập", setting_cell("legal_basis"))]),
     "sheet_missing": (None, delete_sheet("Khen thưởng"),
                       [("sheet_missing", ERROR, "Khen thưởng", "")]),
     "header_renamed": (None, rename_header("Tiêu chí", "Điểm tối đa", "Điểm"),

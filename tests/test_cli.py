@@ -78,7 +78,9 @@ def test_new_creates_a_campaign_folder_from_the_master(tmp_path):
     assert (target / "campaign.xlsx").read_bytes() == MASTER.read_bytes()
     assert (target / "inbox").is_dir() and (target / "review").is_dir()
     assert list((target / "inbox").iterdir()) == [] and list((target / "review").iterdir()) == []
-    assert run("check", target).exit_code == 0
+    checked = run("check", target)  # the master's example rows are marked: check names them until removed
+    assert checked.exit_code == 1
+    assert all("example_row" in line for line in checked.output.splitlines() if line.startswith("Lỗi ["))
 
 
 def test_new_refuses_to_overwrite(tmp_path):

@@ -182,6 +182,7 @@ def test_the_fixed_copy_is_a_clean_return(campaign, broken, tmp_path):
     ws[f.cell_of(stored, SCORES, "III.1", R.SELF)] = 6
     ws[f.cell_of(stored, SCORES, "I.3", R.EXPLAIN)] = "Báo cáo số 12/BC"
     wb[ITEMS][f.cell_of(stored, ITEMS, "T2", R.ITEM_CLAIM)] = None
+    wb[ITEMS][f.cell_of(stored, ITEMS, "T2", R.EXPLAIN)] = None  # the claim withdrawn, its explanation too
     wb.save(tmp_path / "fixed.xlsx")
     issues, values = validate_return(campaign, read_return(tmp_path / "fixed.xlsx"))
     assert issues == []

@@ -16,11 +16,13 @@ from pipeline.proposal import EMPTY_SHEET, HELD_SHEET, date_line, write_proposal
 
 from conftest import pdf_of
 
-HEADERS = ["STT", "Tên đơn vị", "Thành tích", "Hình thức khen thưởng", "Ghi chú"]
+HEADERS = ["STT", "Tên tập thể", "Thành tích", "Tổng điểm", "Xếp thứ", "Ghi chú"]
 HELD_HEADERS = ["STT", "Khối", "Tên đơn vị", "Hình thức khen thưởng", "Lý do"]
 FORMULA_NAME = '=HYPERLINK("x")'
 FLAG, FLAG_ISSUER = "Cờ thi đua của UBND tỉnh", "Chủ tịch UBND tỉnh"
 MERIT = "Bằng khen của Chủ tịch UBND tỉnh"
+FLAG_FULL, ISSUER_FULL = "Cờ thi đua của Ủy ban nhân dân tỉnh", "Chủ tịch Ủy ban nhân dân tỉnh"
+MERIT_FULL = "Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh"
 
 
 def proposal(bloc, unit, name, code, award, priority, rank, warning="", issuer=FLAG_ISSUER) -> dict:
@@ -80,36 +82,36 @@ def table(ws, headers) -> tuple[int, list[list]]:
 
 
 def test_one_sheet_per_award_and_issuer_then_the_held_units(book):
-    assert book.sheetnames == ["CO_TINH", "BK_TINH", HELD_SHEET]
-    assert f"Đề nghị tặng {FLAG} năm 2025" in texts(book["CO_TINH"])
-    assert f"(Cấp khen: {FLAG_ISSUER})" in texts(book["CO_TINH"])
-    assert f"Đề nghị tặng {MERIT} năm 2025" in texts(book["BK_TINH"])
+    assert book.sheetnames == ["Cờ thi đua", "Bằng khen", HELD_SHEET]  # Vietnamese tabs, never rule codes
+    assert f"Đề nghị tặng {FLAG_FULL} năm 2025" in texts(book["Cờ thi đua"])  # the award's name in full
+    assert f"(Cấp khen: {ISSUER_FULL})" in texts(book["Cờ thi đua"])
+    assert f"Đề nghị tặng {MERIT_FULL} năm 2025" in texts(book["Bằng khen"])
 
 
 def test_rows_in_bloc_order_then_rank_with_reason_and_warning(book):
-    ws = book["CO_TINH"]
+    ws = book["Cờ thi đua"]
     head, rows = table(ws, HEADERS)
     assert [r[:2] for r in rows] == [[1, FORMULA_NAME], [2, "Sở Y tế"]]
-    assert rows[0][2:] == [f"Dẫn đầu phong trào thi đua năm 2025 ({FORMULA_NAME})", FLAG,
-                           "Hạng 1 trong khối; quy tắc CO_TINH"]
-    assert rows[1][4] == "Hạng 1 trong khối; quy tắc CO_TINH\nCảnh báo: Đơn vị chưa đăng ký danh hiệu này"
+    # the achievement, the score and the place; Ghi chú a human note, never the machine's reason or warning
+    assert rows[0][2:] == [f"Dẫn đầu phong trào thi đua năm 2025 ({FORMULA_NAME})", 95.5, 1, None]
+    assert rows[1][5] is None
     assert ws.cell(head + 1, 2).value == "Khối các sở tổng hợp"  # each bloc opens with its group row
     assert all(c.font.b for c in ws[head])
     assert "Tổng số: 2 đơn vị." in texts(ws)
     assert ws.print_title_rows == f"${head}:${head}"  # the header row repeats on every printed page
-    _, merit = table(book["BK_TINH"], HEADERS)
+    _, merit = table(book["Bằng khen"], HEADERS)
     assert [r[1] for r in merit] == ["Sở Tài chính"]
 
 
 def test_held_sheet_lists_who_was_held_back_and_why(book):
     ws = book[HELD_SHEET]
     _, rows = table(ws, HELD_HEADERS)
-    assert rows == [[1, "Khối các sở chuyên ngành", "Sở Xây dựng", FLAG, "Đang bị điều tra"]]
+    assert rows == [[1, "Khối các sở chuyên ngành", "Sở Xây dựng", FLAG_FULL, "Đang bị điều tra"]]
     assert ws.page_setup.paperSize == 9 and "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in texts(ws)
 
 
 def test_decree_30_heading_and_signature(book):
-    for name in ("CO_TINH", "BK_TINH"):
+    for name in ("Cờ thi đua", "Bằng khen"):
         ws = book[name]
         t = texts(ws)
         assert {"UBND TỈNH QUẢNG TRỊ", "HỘI ĐỒNG THI ĐUA - KHEN THƯỞNG", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
@@ -118,30 +120,34 @@ def test_decree_30_heading_and_signature(book):
         assert motto.b and motto.u == "single" and motto.sz >= 13
         assert find(ws, "HỘI ĐỒNG THI ĐUA - KHEN THƯỞNG").font.b and not find(ws, "UBND TỈNH QUẢNG TRỊ").font.b
         assert find(ws, "Quảng Trị, ngày 05 tháng 01 năm 2026").font.i
-        assert any(re.fullmatch(r"\(Kèm theo Tờ trình số +/TTr- +ngày +tháng +năm 2026\)", x) for x in t)
+        # the issuer's code and the date from the settings
+        assert "(Kèm theo Tờ trình số        /TTr-HĐTĐKT ngày 05 tháng 01 năm 2026 của Hội đồng thi đua - khen thưởng)" in t
         assert find(ws, "TM. HỘI ĐỒNG THI ĐUA - KHEN THƯỞNG").font.b and find(ws, "CHỦ TỊCH").font.b
         assert find(ws, "Nguyễn Văn A").row > find(ws, "CHỦ TỊCH").row + 3  # room to sign and seal
         to = find(ws, "Nơi nhận:")
         assert to.font.b and to.font.i and to.row == find(ws, "TM. HỘI ĐỒNG THI ĐUA - KHEN THƯỞNG").row
-        recipients = [ws.cell(to.row + i, 1).value for i in (1, 2, 3)]
-        assert recipients == ["- Như trên;", "- Ban Thi đua - Khen thưởng, Sở Nội vụ;", "- Lưu: VT, TĐKT."]
-        assert ws.cell(to.row + 4, 1).value in (None, "")
+        recipients = [ws.cell(to.row + i, 1).value for i in (1, 2)]
+        # a list has no "Kính gửi", so no "Như trên"
+        assert recipients == ["- Ban Thi đua - Khen thưởng, Sở Nội vụ;", "- Lưu: VT, TĐKT."]
+        assert ws.cell(to.row + 3, 1).value in (None, "")
 
 
 def test_print_setup_and_fonts(book):
     for ws in book:
         ps = ws.page_setup
-        # A4 landscape at 100 %: not fitted, so that Excel honours the manual page breaks
-        assert ps.paperSize == 9 and ps.orientation == "landscape"
+        # A4 at 100 %: not fitted, so that Excel honours the manual page breaks; the lists portrait
+        assert ps.paperSize == 9 and ps.orientation == ("landscape" if ws.title == HELD_SHEET else "portrait")
         assert not (ws.sheet_properties.pageSetUpPr and ws.sheet_properties.pageSetUpPr.fitToPage)
         assert ws.page_margins.left == pytest.approx(1.18) and ws.page_margins.top == pytest.approx(0.79)
-        assert "Trang &P/&N" in ws.oddFooter.center.text
+        # Decree 30: the page number top centre from the second page, each list from 1
+        assert "&P" in ws.oddHeader.center.text and ws.HeaderFooter.differentFirst
+        assert not ws.firstHeader.center.text and (ps.firstPageNumber or 1) == 1 and ps.useFirstPageNumber
         assert len(ws.title) <= 31 and not re.search(r"[\[\]:*?/\\]", ws.title)
         for row in ws.iter_rows():
             for c in row:
                 if c.value is not None:
                     assert c.font.name == "Times New Roman", (ws.title, c.coordinate)
-    assert find(book["CO_TINH"], "DANH SÁCH").font.b
+    assert find(book["Cờ thi đua"], "DANH SÁCH").font.b
 
 
 @pytest.mark.parametrize("day, line", [
@@ -161,7 +167,7 @@ def test_date_line_leading_zeros(day, line):
 def test_date_on_the_sheet(tmp_path, quang_tri, day, line):
     c = with_settings(quang_tri, proposal_date=day, parent_body="")
     wb = openpyxl.load_workbook(write_proposal(tmp_path / "p.xlsx", c, pd.DataFrame(PROPOSALS), pd.DataFrame(HELD)))
-    ws = wb["CO_TINH"]
+    ws = wb["Cờ thi đua"]
     assert find(ws, line).font.i
     # no parent body: the issuing body moves up level with the national name
     assert find(ws, "HỘI ĐỒNG THI ĐUA - KHEN THƯỞNG").row == find(ws, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM").row
@@ -176,7 +182,7 @@ def test_text_is_never_a_formula_and_is_nfc(tmp_path, quang_tri):
         for row in ws.iter_rows():
             for c in row:
                 assert c.data_type != "f", f"{ws.title}!{c.coordinate} = {c.value}"
-    _, got = table(wb["CO_TINH"], HEADERS)
+    _, got = table(wb["Cờ thi đua"], HEADERS)
     assert got[0][1:3] == [FORMULA_NAME, "=1+1"] and got[1][1] == "Sở Y tế"
     assert unicodedata.is_normalized("NFC", got[1][1])
     assert find(wb[HELD_SHEET], '=HYPERLINK("http://example.com","x")').data_type == "s"
@@ -187,10 +193,12 @@ def test_two_issuers_of_one_award_code_get_two_valid_sheet_names(tmp_path, quang
     rows = [proposal("K1", "DV03", "Sở Tư pháp", code, "Giấy khen", 3, 4, issuer="Giám đốc Sở Nội vụ"),
             proposal("K2", "DV06", "Sở Công Thương", code, "Giấy khen", 3, 3, issuer="Chủ tịch UBND huyện")]
     wb = openpyxl.load_workbook(write_proposal(tmp_path / "p.xlsx", quang_tri, pd.DataFrame(rows), pd.DataFrame(HELD)))
-    first = "GIAY_KHEN_____" + "X" * 17
-    assert wb.sheetnames == [first, first[:29] + "-2", HELD_SHEET]
-    assert "(Cấp khen: Chủ tịch UBND huyện)" in texts(wb[first])  # same priority and award: issuers alphabetically
-    assert "(Cấp khen: Giám đốc Sở Nội vụ)" in texts(wb[first[:29] + "-2"])
+    # tabs by the award's short name, the issuer added where two lists share it; never the rule code
+    assert wb.sheetnames == ["Giấy khen", "Giấy khen - Giám đốc Sở Nội vụ", HELD_SHEET]
+    # same priority and award: issuers alphabetically
+    assert "(Cấp khen: Chủ tịch Ủy ban nhân dân huyện)" in texts(wb["Giấy khen"])
+    assert "(Cấp khen: Giám đốc Sở Nội vụ)" in texts(wb["Giấy khen - Giám đốc Sở Nội vụ"])
+    assert not any(code[:8] in t for ws in wb for t in texts(ws))
 
 
 def test_same_inputs_give_byte_identical_files(tmp_path, quang_tri):

@@ -48,7 +48,9 @@ def test_the_form_lists_each_award_once_in_priority_order_with_x_inputs(tmp_path
     ws = wb[R.REGISTRATION_SHEET]
     assert [c.value for c in ws[4]] == list(R.REGISTRATION_HEADERS)
     assert [(ws[f"A{r}"].value, ws[f"B{r}"].value) for r in (5, 6)] == [
-        ("CO_TINH", "Cờ thi đua của UBND tỉnh"), ("BK_TINH", "Bằng khen của Chủ tịch UBND tỉnh")]
+        ("CO_TINH", "Cờ thi đua của UBND tỉnh (cấp khen: Chủ tịch UBND tỉnh)"),  # the name, with its issuer
+        ("BK_TINH", "Bằng khen của Chủ tịch UBND tỉnh")]  # whose name already says it
+    assert ws.column_dimensions["A"].hidden  # the codes are read back, not shown
     assert ws["A7"].value is None
     assert ws.protection.sheet and not ws["C5"].protection.locked and ws["A5"].protection.locked
     lists = [(str(v.sqref), v.formula1) for v in ws.data_validations.dataValidation if v.type == "list"]
@@ -203,3 +205,17 @@ def test_templates_registration_writes_one_form_per_unit(campaign_dir, campaign)
     first = {p: p.read_bytes() for p in out.rglob("*.xlsx")}
     assert CliRunner().invoke(main, ["templates", "--registration", str(campaign_dir)], env=env).exit_code == 0
     assert {p: p.read_bytes() for p in out.rglob("*.xlsx")} == first
+
+
+def test_the_form_ends_with_a_signature_that_is_never_read_as_a_task(tmp_path, campaign):
+    path = form(tmp_path / "DV02.xlsx", campaign)
+    wb = openpyxl.load_workbook(path)
+    ws = wb[R.TASKS_SHEET]
+    put = lambda ref, v: ws.__setitem__(ref, v)  # noqa: E731
+    put("B5", "Nhiệm vụ một")
+    put("B9", "Nhiệm vụ năm")  # rows left blank between tasks are not the end of the table
+    wb.save(path)
+    texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert "THỦ TRƯỞNG ĐƠN VỊ" in texts and "(Ký tên, đóng dấu)" in texts
+    assert any(t.startswith(f"{campaign.settings.place}, ngày") for t in texts)
+    assert read_registration(path).tasks == [("Nhiệm vụ một", ""), ("Nhiệm vụ năm", "")]

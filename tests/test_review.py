@@ -119,7 +119,9 @@ def matrices(path: Path, bloc: str) -> dict[str, dict[tuple[str, str], float | N
         elif row[0] == "Mã đơn vị":
             codes = row[2:]
         elif label and codes and row[0]:
-            out[label].update({(row[0], k): v for k, v in zip(codes, row[2:]) if k})
+            # the criteria only: not the `Tổng` column, nor a not-applicable cell's mark
+            out[label].update({(row[0], k): v for k, v in zip(codes, row[2:])
+                               if k and k != "Tổng" and not isinstance(v, str)})
     return out
 
 
@@ -191,7 +193,7 @@ def test_one_row_per_unit_and_criterion_prefilled_with_the_self_score(base, bloc
     ws = sheet(base.review[bloc], V.REVIEW_SHEET)
     head, at = _head(ws, *REVIEW_HEADERS)
     rows = [{h: ws[f"{at[h]}{r}"].value for h in REVIEW_HEADERS} for r in range(head + 1, ws.max_row + 1)
-            if ws[f"{at[V.UNIT]}{r}"].value and ws[f"{at[V.CODE]}{r}"].value]
+            if ws[f"{at[V.UNIT]}{r}"].value and ws[f"{at[V.CODE]}{r}"].value not in (None, *f.ITEMS)]
     got = [(r[V.UNIT], r[V.CODE]) for r in rows]
     expected = [(u, k) for (u, k) in base.self if u in f.BLOCS[bloc]]
     # K2: B05 sent nothing, B06's return has an error: neither is there to review.
@@ -249,7 +251,7 @@ def test_criteria_that_do_not_apply_to_a_unit_are_not_in_its_review(tmp_path):
     head, at = _head(ws, *REVIEW_HEADERS)
     codes: dict[str, list] = {}
     for r in range(head + 1, ws.max_row + 1):
-        if ws[f"{at[V.CODE]}{r}"].value:
+        if ws[f"{at[V.CODE]}{r}"].value and ws[f"{at[V.CODE]}{r}"].value not in f.ITEMS:
             codes.setdefault(ws[f"{at[V.UNIT]}{r}"].value, []).append(ws[f"{at[V.CODE]}{r}"].value)
     assert codes["A01"] == list(f.LEAVES)
     for u in K1[1:]:
@@ -649,3 +651,62 @@ def test_review_rerun_carries_a_completed_review_over(base, camp):
     k2_self = {(u, k): s for (u, k), s in base.self.items() if u.startswith("B")}
     assert {key: k2[review_cell(k2, *key)].value for key in k2_self} == pytest.approx(k2_self, abs=1e-12)
     assert done.read_bytes() == before  # CAMPAIGN/review/ is read, never written
+
+
+# --- bonus and deduction claims, reviewed like scores (issues 9 and 10) --------------------------
+
+def claim_rows(path: Path) -> dict[tuple[str, str], dict]:
+    ws = sheet(path, V.REVIEW_SHEET)
+    head, at = _head(ws, *REVIEW_HEADERS)
+    return {(ws[f"{at[V.UNIT]}{r}"].value, ws[f"{at[V.CODE]}{r}"].value): {h: ws[f"{at[h]}{r}"].value for h in REVIEW_HEADERS}
+            for r in range(head + 1, ws.max_row + 1) if ws[f"{at[V.CODE]}{r}"].value in f.ITEMS}
+
+
+def test_each_unit_has_a_reviewable_row_per_bonus_and_deduction_item(base):
+    rows = claim_rows(base.review["K1"])
+    units = {u for u, _ in base.self if u in K1}
+    assert set(rows) == {(u, k) for u in units for k in f.ITEMS}
+    # pre-filled with what the unit claimed (0 for nothing), its cap as the maximum
+    assert rows[("A01", "T1")][V.SELF] == rows[("A01", "T1")][V.REVIEWED] == 3
+    assert rows[("A03", "T1")][V.SELF] == 0 and rows[("A01", "T1")][V.MAX] == 3
+
+
+def test_each_unit_starts_a_page_named_in_full_and_a_blocked_unit_is_marked(base):
+    ws = sheet(base.review["K2"], V.REVIEW_SHEET)
+    head, at = _head(ws, *REVIEW_HEADERS)
+    firsts = {}
+    for r in range(head + 1, ws.max_row + 1):
+        u = ws[f"{at[V.UNIT]}{r}"].value
+        if u and u not in firsts:
+            firsts[u] = r
+    breaks = {b.id for b in ws.row_breaks.brk}  # a break after row id: the next page starts at id + 1
+    for u, first in list(firsts.items())[1:]:
+        assert first - 2 in breaks, u  # the unit's heading row opens the page
+    for u, first in firsts.items():
+        heading = ws.cell(first - 1, 2).value
+        unit = base.c.unit(u)
+        assert heading.startswith(f"{u} - {unit.name}")
+        assert ("NGHỊ ĐỊNH 152/2025" in heading) == bool(unit.blockers), heading
+
+
+def test_a_reviewed_claim_counts_with_the_tolerance_and_note_rules(base, camp):
+    src = base.review["K1"]
+    edit(src, camp / "review" / "K1.xlsx", scores={
+        ("A01", "T1"): 0,                                   # 3 off the claim (tolerance 2), no note: a warning
+        ("A02", "T1"): (9, "quá mức"),                      # above the cap: an error, the claim stands
+        ("A03", "D1"): (2, "Bị phê bình bằng văn bản 2 lần"),  # a deduction the unit did not declare
+    })
+    results, v, ranked, _ = run_rank(camp)
+    at = {(i.code, i.unit): i for i in v.issues if i.file == "K1.xlsx"}
+    assert at[("review_note_missing", "A01")].cell == review_cell(sheet(src, V.REVIEW_SHEET), "A01", "T1", V.NOTE)
+    assert at[("score_range", "A02")].cell == review_cell(sheet(src, V.REVIEW_SHEET), "A02", "T1")
+    got = by_unit(results, "Xếp hạng", RANKING)
+    before = base.ranking
+    assert before["A01"]["Điểm thưởng"] == 3 and got["A01"]["Điểm thưởng"] == 1.5  # T1 3 + T2 1.5 capped at 3; now T2 only
+    assert got["A02"]["Điểm thưởng"] == before["A02"]["Điểm thưởng"]
+    assert got["A03"]["Điểm trừ"] == before["A03"]["Điểm trừ"] + 2
+    assert got["A03"]["Tổng điểm"] == pytest.approx(before["A03"]["Tổng điểm"] - 2)
+    # a re-made review starts from what the bloc head typed
+    paths, _ = run_review(camp, WHEN)
+    rows = claim_rows(next(p for p in paths if p.stem == "K1"))
+    assert rows[("A03", "D1")][V.REVIEWED] == 2 and rows[("A03", "D1")][V.NOTE] == "Bị phê bình bằng văn bản 2 lần"

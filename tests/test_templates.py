@@ -402,3 +402,17 @@ def test_libreoffice_converts_a_template_to_pdf(tmp_path, sample_templates):
     src = tmp_path / "VX01.xlsx"
     shutil.copyfile(sample_templates["VX01"], src)
     pdf_of(src, tmp_path)
+
+
+def test_the_template_ends_with_a_place_date_and_signature_and_marks_its_total_provisional(tmp_path, campaign):
+    unit = campaign.units[0]
+    wb = openpyxl.load_workbook(write_template(tmp_path / "t.xlsx", campaign, unit, GENERATED_AT))
+    items = [c.value for row in wb[R.ITEMS_SHEET].iter_rows() for c in row if isinstance(c.value, str)]
+    assert {"THỦ TRƯỞNG ĐƠN VỊ", "(Ký tên, đóng dấu)", "NGƯỜI LẬP BIỂU"} <= set(items)
+    assert any(t.startswith(f"{campaign.settings.place}, ngày") for t in items)
+    scores = [c.value for row in wb[R.SCORE_SHEET].iter_rows() for c in row if isinstance(c.value, str)]
+    assert "TỔNG ĐIỂM TỰ CHẤM (TẠM TÍNH)" in scores  # target and per-occurrence rows are computed later
+    # nothing under `Mã` but criterion codes: the signature and notes are never read as rows
+    column = [c.value for c in wb[R.ITEMS_SHEET]["A"]]
+    under = [v for v in column[column.index(R.CODE) + 1:] if v]
+    assert under == [i.code for i in campaign.items]

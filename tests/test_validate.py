@@ -3,6 +3,7 @@ named after its defect; every test asserts the issue's code, sheet and cell, nev
 from __future__ import annotations
 
 import csv
+import dataclasses
 from pathlib import Path
 
 import openpyxl
@@ -189,13 +190,53 @@ def test_meta_defects(campaign, tmp_path, name, meta, issue):
 
 # --- bonus and deductions --------------------------------------------------------------------
 
-def test_item_over_its_cap(campaign, tmp_path):
+def with_policy(campaign, policy: str):
+    return dataclasses.replace(campaign, settings=dataclasses.replace(campaign.settings, claim_policy=policy))
+
+
+# claim_policy: cat (the default) counts the cap with a warning, bo drops the claim with a warning, loi is an
+# error; never the whole return dropped for one claim unless the officer chose `loi`.
+@pytest.mark.parametrize("policy, severity, counted", [("cat", WARNING, 3), ("bo", WARNING, None),
+                                                       ("loi", ERROR, None)])
+def test_item_over_its_cap(campaign, tmp_path, policy, severity, counted):
     fill = good_fill()
     fill.items["T1"] = (4, "Ba lần")  # T1: cap 3
     path = write(tmp_path, campaign, "item_over_cap", fill)
+    issues, values = check(with_policy(campaign, policy), path)
+    assert found(issues) == {("item_over_cap", severity, ITEMS, f.cell_of(path, ITEMS, "T1", R.ITEM_CLAIM))}
+    assert values_by_code(values).get("T1", (None, None))[1] == counted
+
+
+@pytest.mark.parametrize("code, claim, policy, severity, counted", [
+    ("T2", 0.7, "cat", WARNING, 0.5),   # bonus step 0.5: down to the step
+    ("D1", 1.5, "cat", WARNING, 2),     # deduction step 1: up, never in the unit's favour
+    ("T2", 0.7, "bo", WARNING, None),
+    ("T2", 0.7, "loi", ERROR, None),
+])
+def test_claim_off_its_items_step(campaign, tmp_path, code, claim, policy, severity, counted):
+    fill = good_fill()
+    fill.items[code] = (claim, "Lệch bước")
+    path = write(tmp_path, campaign, f"claim_step_{code}_{policy}", fill)
+    issues, values = check(with_policy(campaign, policy), path)
+    assert found(issues) == {("claim_step", severity, ITEMS, f.cell_of(path, ITEMS, code, R.ITEM_CLAIM))}
+    assert values_by_code(values).get(code, (None, None))[1] == counted
+
+
+def test_negative_claim_is_not_counted(campaign, tmp_path):
+    fill = good_fill()
+    fill.items["T1"] = (-1, "Âm")
+    path = write(tmp_path, campaign, "claim_negative", fill)
     issues, values = check(campaign, path)
-    assert found(issues) == {("item_over_cap", ERROR, ITEMS, f.cell_of(path, ITEMS, "T1", R.ITEM_CLAIM))}
+    assert found(issues) == {("claim_negative", WARNING, ITEMS, f.cell_of(path, ITEMS, "T1", R.ITEM_CLAIM))}
     assert "T1" not in values_by_code(values)
+
+
+def test_claim_with_explanation_and_blank_points(campaign, tmp_path):
+    fill = good_fill()
+    fill.items["T2"] = (None, "Có sáng kiến nhưng quên ghi điểm")
+    path = write(tmp_path, campaign, "claim_blank", fill)
+    issues, values = check(campaign, path)
+    assert found(issues) == {("claim_blank", WARNING, ITEMS, f.cell_of(path, ITEMS, "T2", R.ITEM_CLAIM))}
 
 
 def test_bonus_over_the_campaign_cap(campaign, tmp_path):
@@ -293,7 +334,7 @@ def junk(tmp_path_factory):
     return {"collected": collected, "validated": validated, "receipts": receipts, "issues": issues}
 
 
-@pytest.mark.parametrize("name, status", [("rác.xlsx", "unreadable"), ("không có meta.xlsx", "not_a_return")])
+@pytest.mark.parametrize("name, status", [("rác.xlsx", "not_a_workbook"), ("không có meta.xlsx", "not_a_return")])
 def test_files_that_are_not_returns(junk, name, status):
     assert junk["collected"].exit_code == 0, junk["collected"].output
     assert junk["receipts"][name]["status"] == status

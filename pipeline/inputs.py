@@ -1,0 +1,52 @@
+"""Year-end inputs: the reviews and ballots `rank` found (and those it found in the wrong place) -> a warning for
+each bloc whose proposal would otherwise be made from missing inputs without the officer being told.
+
+Pure: the caller reads the folders (CAMPAIGN/review/, and out/review/ where a bloc head may have typed by mistake).
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from .campaign import Campaign
+from .issues import WARNING, Issue
+
+WRONG_FOLDER = "out/review/"
+
+
+def missing_inputs(c: Campaign, valid: set[str], current: dict[tuple[str, str], float], reviewed: pd.DataFrame,
+                   ballots: dict, elsewhere: tuple[pd.DataFrame, dict] | None = None) -> list[Issue]:
+    """Per bloc with valid returns: no completed review in review/, a review filled in out/review/ instead, a valid
+    unit the review does not cover (its return came after the review was made), no recorded ballot.
+
+    `current` is the self score per (unit, criterion); `reviewed` and `ballots` what load_reviews found in
+    review/; `elsewhere` the same read from out/review/.
+    """
+    issues: list[Issue] = []
+    other_rows, other_ballots = elsewhere if elsewhere is not None else (reviewed.iloc[0:0], {})
+    for bloc in c.blocs:
+        units = [u.code for u in c.members(bloc.code) if u.code in valid]
+        if not units:
+            continue  # nothing to rank: its units are listed as not ranked
+        mine = reviewed[reviewed["unit"].isin(units)]
+        files = sorted(set(mine["file"]))
+        # Typed in out/review/: a score neither the self score nor what review/ says (a re-run of `thidua review`
+        # pre-fills out/review/ from review/), or a ballot review/ does not have.
+        done = {(u, k): x for u, k, x in zip(mine["unit"], mine["code"], mine["reviewed"])}
+        theirs = other_rows[other_rows["unit"].isin(units)]
+        typed = [f for u, k, x, f in zip(theirs["unit"], theirs["code"], theirs["reviewed"], theirs["file"])
+                 if (u, k) in current and abs(x - current[(u, k)]) > 1e-9 and abs(x - done.get((u, k), x + 1)) > 1e-9]
+        other_ballot = other_ballots.get(bloc.code) if bloc.code not in ballots else None
+        misplaced = sorted(set(typed) | ({other_ballot.file} if other_ballot is not None else set()))
+        params = {"bloc": bloc.code}
+        if misplaced:
+            issues.append(Issue("review_wrong_folder", WARNING, file=misplaced[0],
+                                params={**params, "found": WRONG_FOLDER + misplaced[0]}))
+        if not files and not misplaced:
+            issues.append(Issue("review_missing", WARNING, params=params))
+        for unit in units:
+            if files and unit not in set(mine["unit"]):
+                issues.append(Issue("review_unit_missing", WARNING, unit=unit, file=files[-1],
+                                    params={**params, "unit": unit, "file": files[-1]}))
+        if bloc.code not in ballots and other_ballot is None:
+            issues.append(Issue("ballot_missing", WARNING, params=params))
+    return issues

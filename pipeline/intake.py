@@ -1,0 +1,219 @@
+"""Intake: a received file known by its bytes and checked before any XML is parsed (zip sizes, members, ratio,
+DTDs); formula cells found; Vietnamese typed in legacy encodings recognised."""
+from __future__ import annotations
+
+import os
+import re
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+
+# --- Vietnamese typed in a legacy encoding ------------------------------------------------------------------------
+
+# TCVN3 (ABC, the .Vn fonts): a byte per letter, shown by a Unicode font as Latin-1 ("Hoµn thµnh", "C«ng t¸c").
+_TCVN3 = dict(zip(
+    [0xA1, 0xA2, 0xA3, 0xA4, 0xA5, 0xA6, 0xA7, 0xA8, 0xA9, 0xAA, 0xAB, 0xAC, 0xAD, 0xAE,
+     0xB5, 0xB6, 0xB7, 0xB8, 0xB9, 0xBB, 0xBC, 0xBD, 0xBE, 0xC6, 0xC7, 0xC8, 0xC9, 0xCA, 0xCB,
+     0xCC, 0xCE, 0xCF, 0xD0, 0xD1, 0xD2, 0xD3, 0xD4, 0xD5, 0xD6, 0xD7, 0xD8, 0xDC, 0xDD, 0xDE,
+     0xDF, 0xE1, 0xE2, 0xE3, 0xE4, 0xE5, 0xE6, 0xE7, 0xE8, 0xE9, 0xEA, 0xEB, 0xEC, 0xED, 0xEE,
+     0xEF, 0xF1, 0xF2, 0xF3, 0xF4, 0xF5, 0xF6, 0xF7, 0xF8, 0xF9, 0xFA, 0xFB, 0xFC, 0xFD, 0xFE],
+    "ĂÂÊÔƠƯĐăâêôơưđ" "àảãáạằẳẵắặầẩẫấậ" "èẻẽéẹềểễếệìỉĩíị" "òỏõóọồổỗốộờởỡớợ" "ùủũúụừửữứựỳỷỹýỵ"))
+_VIETNAMESE_LATIN1 = set("àáâãèéêìíòóôõùúýÀÁÂÃÈÉÊÌÍÒÓÔÕÙÚÝ")
+# Letters only Vietnamese in Unicode has: text holding one is already Unicode.
+_UNICODE_ONLY = re.compile("[ăđơưĂĐƠƯ\u1ea0-\u1ef9]")
+# VNI Windows: a base letter followed by Latin-1 marks ("Sôû Noäi vuï" for "Sở Nội vụ").
+_VNI_CHARS = set("øùúûõïâêáàåãäéèüëôöñòóìíîÂÊÁÀÅÃÄÉÈÜËÔÖÑ")
+
+
+def legacy_vietnamese(value: str) -> tuple[str, str] | None:
+    """(encoding, converted text or "") when `value` looks like Vietnamese typed in TCVN3 or VNI and shown as
+    Unicode; converted only where unambiguous (TCVN3). None for ordinary text."""
+    if not value or _UNICODE_ONLY.search(value) or value.isascii():
+        return None
+    high = [i for i, ch in enumerate(value) if 0xA1 <= ord(ch) <= 0xFE]
+    # VNI's tone marks are Latin-1 letters no Vietnamese word has, right after a vowel ("aø", "oä")
+    vni = [i for i in high if i and value[i] in "øûõïåäëü" and value[i - 1] in "aeiouyAEIOUYâêôÂÊÔ"]
+    if len(high) >= 2 and vni and all(value[i] in _VNI_CHARS for i in high):
+        return "VNI", ""
+    strict = [i for i in high if value[i] not in _VIETNAMESE_LATIN1 and ord(value[i]) in _TCVN3]
+    if strict and sum(ord(value[i]) in _TCVN3 for i in high) >= 2:
+        return "TCVN3 (ABC)", "".join(_TCVN3.get(ord(ch), ch) for ch in value)
+    return None
+
+
+# --- a file known by its bytes, checked before any XML is parsed ------------------------------------------------
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+MB = 1024 * 1024
+
+
+class Refused(Exception):
+    """A file thidua will not parse: `code` is its issue code (too_large, unsafe_xml, encrypted, html_file ...)."""
+
+    def __init__(self, code: str, reason: str = ""):
+        super().__init__(reason or code)
+        self.code, self.reason = code, reason
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds checked before parsing. The defaults follow max_file_mb's default (10 MB): a member may inflate to
+    five times that, the whole file to ten times."""
+
+    member_bytes: int = 50 * MB
+    total_bytes: int = 100 * MB
+    members: int = 2000
+    ratio: float = 200.0  # inflated / compressed, for members past 1 MB
+
+    @classmethod
+    def of(cls, max_file_mb: float) -> "Limits":
+        return cls(member_bytes=int(5 * max_file_mb * MB), total_bytes=int(10 * max_file_mb * MB))
+
+
+@dataclass(frozen=True)
+class Facts:
+    kind: str  # xlsx, xlsm, xlsb, ods, xls
+    external_links: int = 0  # links to other workbooks (never followed)
+
+
+_DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
+_DTD16 = re.compile("<!(DOCTYPE|ENTITY)".encode("utf-16-le"), re.IGNORECASE)
+
+
+def sniff(path: Path) -> str:
+    """What the bytes are: xlsx, xlsm, xlsb, ods, xls, encrypted, html, pdf, zip (another zip) or unknown."""
+    with open(path, "rb") as f:
+        head = f.read(2048)
+    if head.startswith(OLE_MAGIC):
+        with open(path, "rb") as f:
+            data = f.read(64 * MB)
+        if "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode("utf-16-le") in data:
+            return "encrypted"  # Excel wraps a password-protected .xlsx in an OLE container
+        return "xls" if "Workbook".encode("utf-16-le") in data or "Book".encode("utf-16-le") in data else "unknown"
+    if head.startswith(b"%PDF"):
+        return "pdf"
+    if head.startswith(b"PK"):
+        try:
+            with zipfile.ZipFile(path) as z:
+                names = set(z.namelist())
+                if "mimetype" in names and z.getinfo("mimetype").file_size < 200:
+                    if z.read("mimetype").startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
+                        return "ods"
+                if "xl/workbook.xml" in names:
+                    return "xlsm" if any(n.lower().endswith("vbaproject.bin") for n in names) else "xlsx"
+                if "xl/workbook.bin" in names:
+                    return "xlsb"
+        except (zipfile.BadZipFile, OSError, KeyError, ValueError, NotImplementedError, RuntimeError):
+            return "damaged"  # a zip, cut short or broken
+        return "zip"
+    lowered = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if lowered.startswith((b"<!doctype html", b"<html", b"mime-version")) or b"<html" in lowered or \
+            b"<\x00h\x00t\x00m\x00l" in head.lower():
+        return "html"  # also Excel's "Web page" (.htm, .mht) saves renamed .xls/.xlsx
+    return "unknown"
+
+
+def check_file(path: Path, limits: Limits) -> Facts:
+    """The file's kind and facts, or Refused: never a workbook that is not one, an encrypted or macro-bearing one,
+    a zip that inflates past the limits (checked on the declared sizes, then on the bytes actually inflated, read
+    in blocks and never kept), or XML with a DTD (entities are never expanded)."""
+    kind = sniff(path)
+    if kind in ("encrypted", "html", "pdf"):
+        raise Refused({"encrypted": "encrypted", "html": "html_file", "pdf": "pdf_file"}[kind])
+    if kind in ("zip", "unknown"):
+        raise Refused("not_a_workbook", kind)
+    if kind == "damaged":
+        raise Refused("unreadable", "tệp nén bị hỏng hoặc thiếu (damaged zip)")
+    if kind == "xlsm":
+        raise Refused("macro")
+    if kind == "xls":
+        return Facts(kind)
+    try:
+        with zipfile.ZipFile(path) as z:
+            return Facts(kind, _check_zip(z, limits))
+    except Refused:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError,
+            RuntimeError, zlib.error) as e:  # a damaged or lying archive
+        raise Refused("unreadable", str(e)[:200]) from None
+
+
+def _check_zip(z: zipfile.ZipFile, limits: Limits) -> int:
+    infos = z.infolist()
+    if len(infos) > limits.members:
+        raise Refused("too_large", f"{len(infos)} thành phần (tối đa {limits.members})")
+    declared = sum(i.file_size for i in infos)
+    if declared > limits.total_bytes:
+        raise Refused("too_large", f"giải nén {declared / MB:.0f} MB (tối đa {limits.total_bytes / MB:.0f} MB)")
+    for i in infos:
+        if i.flag_bits & 1:
+            raise Refused("encrypted")
+        if i.file_size > limits.member_bytes:
+            raise Refused("too_large", f"{i.filename}: {i.file_size / MB:.0f} MB (tối đa {limits.member_bytes / MB:.0f} MB)")
+        if i.compress_size > i.file_size + i.file_size // 100 + 1024:
+            # deflate never grows data this much: the declared size is a lie (a bomb hiding its size)
+            raise Refused("too_large", f"{i.filename}: kích thước khai báo {i.file_size} byte không khớp dữ liệu nén")
+        if i.file_size > MB and i.file_size > limits.ratio * max(i.compress_size, 1):
+            raise Refused("too_large", f"{i.filename}: nén {i.file_size / max(i.compress_size, 1):.0f} lần")
+    total = 0
+    for i in infos:
+        # zipfile stops at the declared size and checks the CRC: a member that lies about its size fails here
+        with z.open(i) as member:
+            head = member.read(4096)
+            if i.filename.lower().endswith((".xml", ".rels", ".vml")) and (_DTD.search(head) or _DTD16.search(head)):
+                raise Refused("unsafe_xml", i.filename)
+            got = len(head)
+            while block := member.read(MB):
+                got += len(block)
+                if got > limits.member_bytes or total + got > limits.total_bytes:
+                    raise Refused("too_large", f"{i.filename}: quá {limits.member_bytes / MB:.0f} MB")
+        total += got
+    return sum(1 for i in infos if i.filename.lower().startswith("xl/externallinks/") and
+               i.filename.lower().endswith(".xml"))
+
+
+_FORMULA = re.compile(rb"<(\w+:)?f[\s>/]")
+
+
+_CELL = re.compile(rb"<(?:\w+:)?c\s[^>]*>")
+_REF = re.compile(rb'\br="([A-Z]+[0-9]+)"')
+_VALUE = re.compile(rb"<(?:\w+:)?(?:v|is)>(?!</)")
+
+
+def sheet_formulas(path: Path, sheet: str) -> dict[str, bool]:
+    """A1 -> has a saved value, for the formula cells of one sheet of a checked .xlsx. A scan for the few formula
+    tags, not a parse of every cell: a sheet of 100,000 junk rows costs one pass over its bytes."""
+    from defusedxml import ElementTree as ET
+
+    with zipfile.ZipFile(path) as z:
+        part = _sheet_part(z, sheet, ET)
+        if part is None:
+            return {}
+        data = z.read(part)
+    found = {}
+    for m in _FORMULA.finditer(data):
+        start = max(data.rfind(b"<c ", 0, m.start()), data.rfind(b":c ", 0, m.start()) - 1)
+        tag = _CELL.match(data, start) if start >= 0 else None
+        ref = _REF.search(tag.group(0)) if tag else None
+        if not ref:
+            continue
+        end = data.find(b"c>", m.end())
+        body = data[m.start():end if end >= 0 else len(data)]
+        found[ref.group(1).decode()] = bool(_VALUE.search(body)) or b't="str"' in tag.group(0) and b"<v/>" not in body
+    return found
+
+
+def _sheet_part(z: zipfile.ZipFile, sheet: str, ET) -> str | None:
+    rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+    book = ET.fromstring(z.read("xl/workbook.xml"))
+    rid = next((s.get(rel) for s in book.iter() if s.tag.endswith("}sheet") and s.get("name") == sheet), None)
+    if rid is None:
+        return None
+    rels = ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+    target = next((r.get("Target") for r in rels.iter() if r.get("Id") == rid), None)
+    if not target:
+        return None
+    target = target.lstrip("/") if target.startswith("/") else "xl/" + target
+    return os.path.normpath(target).replace(os.sep, "/")

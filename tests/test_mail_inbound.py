@@ -273,7 +273,8 @@ def test_corrupt_tgz_is_a_thidua_error(tmp_path, content):
         list(read_mail(path))
 
 
-@pytest.mark.parametrize("content", [gzip.compress(b"\x00" * 100), bytes(range(256)) * 4, b"%PDF-1.4\n%\xe2\xe3\n"])
+@pytest.mark.parametrize("content", [gzip.compress(b"\x00" * 100, mtime=0), bytes(range(256)) * 4, b"%PDF-1.4\n%\xe2\xe3\n"],
+                         ids=["gzip", "binary", "pdf"])
 def test_binary_file_named_eml_is_a_thidua_error(tmp_path, content):
     path = tmp_path / "khong-phai-thu.eml"
     path.write_bytes(content)

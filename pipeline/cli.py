@@ -112,9 +112,11 @@ def templates(campaign, registration):
     from .workflow import generated_at
 
     c = load_checked(campaign / "campaign.xlsx")
+    from .workbook import run_lock
+
     module, folder = (forms, "registration") if registration else (scores, "templates")
     out = campaign / "out" / folder
-    with _bar("Tạo mẫu đăng ký" if registration else "Tạo mẫu", len(c.units)) as bar:
+    with run_lock(campaign / "out"), _bar("Tạo mẫu đăng ký" if registration else "Tạo mẫu", len(c.units)) as bar:
         module.write_all(c, out, generated_at(campaign / "campaign.xlsx"), lambda unit: bar.update(1))
     click.echo(f"Đã tạo {len(c.units)} mẫu {'đăng ký thi đua' if registration else 'tự chấm'} trong {out}")
 

@@ -98,7 +98,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "no_return": ("Đơn vị chưa gửi bản tự chấm", "The unit has sent no return"),
     "sender_other_unit": ("Tệp mang mã đơn vị {unit} nhưng được gửi từ địa chỉ {sender} của đơn vị {owner}: không tính (bản hợp lệ trước đó, nếu có, vẫn được dùng)", "The file says unit {unit} but was mailed from {sender}, the address of unit {owner}: not counted (an earlier valid version, if any, stands)"),
     "sender_unknown": ("Tệp được gửi từ địa chỉ {sender}, không phải email của đơn vị nào trong danh sách", "The file was mailed from {sender}, which is no unit's address"),
-    "late": ("Gửi ngày {received}, sau hạn {deadline}", "Received {received}, after the deadline {deadline}"),
+    "late": ("Nhận lúc {received}, sau hạn {deadline}", "Received {received}, after the deadline {deadline}"),
     # reviews and votes (CAMPAIGN/review/)
     "review_not_a_review": ("Tệp không phải bảng thẩm định của khối (khối “{bloc}”)", "The file is not a bloc review workbook (bloc “{bloc}”)"),
     "review_unit": ("Đơn vị “{unit}” không thuộc khối {bloc}", "Unit “{unit}” is not a member of bloc {bloc}"),

@@ -22,7 +22,7 @@ from .read import read_meta
 from . import templates
 from .templates import (A4, FONT, _Formats, date_line_blank, new_workbook, print_areas, row_height, write_cover,
                         write_input, write_meta, write_signature)
-from .workbook import Book, cell_name, find_table, text
+from .workbook import Book, cell_name, find_table, text, vn_time
 
 # Marks in `Đăng ký` read as "not registered" (with a warning); any other mark but x reads as registered.
 NO_MARKS = {"0", "không", "ko", "k", "no", "n", "-"}
@@ -280,7 +280,7 @@ def registrations(c: Campaign, receipts: list[Receipt], store: Path
         found, awards = check_registration(c, reg)
         if len(versions) > 1:
             found.append(Issue("registration_superseded", WARNING, unit, newest.original,
-                               params={"count": len(versions), "received": newest.received.replace("T", " "),
+                               params={"count": len(versions), "received": vn_time(newest.received),
                                        "file": newest.original}))
         issues += found
         if not has_errors(found):

@@ -70,7 +70,7 @@ MATRIX_TOTAL, NOT_APPLICABLE = "Tổng", "KAD"
 COUNTS = {"rank", "votes", "head_votes", "deputy_votes", "members", "present", "issued", "valid", "versions",
           "errors", "warnings", "evidence"}
 SHARES = {"vote_share"}
-WHEN: set[str] = set()  # "received" stays ISO text for now: scripts and tests read it as such
+WHEN = {"received"}  # written as real dates, shown dd/mm/yyyy hh:mm
 
 
 def _when(v) -> dt.datetime | None:

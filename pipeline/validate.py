@@ -14,7 +14,7 @@ from .collect import Receipt
 from .issues import ERROR, WARNING, Issue
 from .read import Return
 from .templates import TEMPLATE_VERSION, computed
-from .workbook import number, vn as _n
+from .workbook import number, vn as _n, vn_time
 
 
 # A file refused for one of these causes is reported once, for that cause: nothing else is said about it.
@@ -287,10 +287,10 @@ def validate(c: Campaign, received: dict[str, Received], rejected: list[Receipt]
         found, vals = validate_return(c, got.ret, got.receipt)
         if got.receipt.received[:10] > deadline:
             found.append(Issue("late", WARNING, u.code, got.receipt.original,
-                               params={"received": got.receipt.received.replace("T", " "), "deadline": deadline}))
+                               params={"received": vn_time(got.receipt.received), "deadline": vn_time(deadline)}))
         if len(got.versions) > 1:
             found.append(Issue("superseded", WARNING, u.code, got.receipt.original,
-                               params={"count": len(got.versions), "received": got.receipt.received.replace("T", " "),
+                               params={"count": len(got.versions), "received": vn_time(got.receipt.received),
                                        "file": got.receipt.original}))
         issues += found
         if not any(i.severity == ERROR for i in found):

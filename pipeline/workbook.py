@@ -74,6 +74,12 @@ def vn(x: float) -> str:
     return f"{x:g}".replace(".", ",")
 
 
+def vn_time(iso: str) -> str:
+    """A received time (ISO) as a Vietnamese reader writes it: 09:30 10/12/2025; a date alone: 10/12/2025."""
+    when = dt.datetime.fromisoformat(iso)
+    return when.strftime("%d/%m/%Y") if len(iso) <= 10 else when.strftime("%H:%M %d/%m/%Y")
+
+
 def cell_name(row: int, col: int) -> str:
     """Zero-based row and column to Excel's A1."""
     return xl_rowcol_to_cell(row, col)

@@ -67,6 +67,23 @@ HOW_TO_FIX: dict[str, str] = {
     "sender_other_unit": "Gửi bản tự chấm từ địa chỉ thư điện tử của chính đơn vị, không nhờ đơn vị khác gửi hộ.",
     "sender_unknown": "Gửi từ địa chỉ thư điện tử đã đăng ký của đơn vị; nếu đã đổi địa chỉ, báo cơ quan thường "
                       "trực cập nhật.",
+    # what a unit can do about a file its office damaged (issue codes of pipeline.intake and validate)
+    "formula_no_value": "Mở tệp bằng Excel hoặc LibreOffice, lưu lại (để công thức có giá trị), rồi gửi lại.",
+    "formula_input": "Nhập số vào ô, không nhập công thức.",
+    "external_link": "Xóa liên kết tới tệp khác, nhập trực tiếp số liệu vào ô, lưu lại rồi gửi.",
+    "wrong_extension": "Lưu tệp bằng Excel dạng “Sổ làm việc Excel (.xlsx)” và gửi lại, không đổi đuôi tệp.",
+    "html_file": "Tệp là trang web đổi tên: mở mẫu gốc bằng Excel, điền và lưu dạng .xlsx rồi gửi lại.",
+    "pdf_file": "Không gửi bản PDF thay bản tự chấm: điền mẫu .xlsx và gửi lại (PDF gửi kèm làm minh chứng).",
+    "not_a_workbook": "Gửi lại đúng tệp mẫu tự chấm (.xlsx) đã điền.",
+    "too_large": "Tệp quá lớn hoặc bị hỏng: lưu lại mẫu gốc đã điền, không chèn ảnh vào bảng, rồi gửi lại.",
+    "unsafe_xml": "Tệp bị sửa bằng công cụ lạ: điền lại vào mẫu gốc bằng Excel và gửi lại.",
+    "too_many_rows": "Xóa các dòng thừa ở cuối bảng (chỉ giữ các dòng tiêu chí của mẫu) rồi gửi lại.",
+    "text_too_long": "Rút gọn phần giải trình (dưới 32.767 ký tự); tài liệu dài gửi kèm làm minh chứng.",
+    "legacy_encoding": "Gõ lại nội dung bằng bảng mã Unicode (Unikey: bảng mã Unicode, kiểu gõ Telex hoặc VNI).",
+    "count_blank": "Nhập số lần vi phạm (0 nếu không có), không để trống.",
+    "claim_blank": "Nhập số điểm đề nghị thưởng, trừ; nếu không đề nghị, xóa cả phần giải trình của dòng đó.",
+    "claim_step": "Kê khai điểm thưởng, trừ theo số điểm mỗi lần của khoản đó (cột “Điểm mỗi lần”).",
+    "claim_negative": "Nhập số điểm dương; khoản trừ đã được tính là điểm trừ.",
 }
 FALLBACK = "Xem nội dung và sửa theo trang “Hướng dẫn” của mẫu; cần hỗ trợ, liên hệ cơ quan thường trực."
 

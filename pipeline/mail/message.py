@@ -16,6 +16,7 @@ from email import base64mime
 from email.headerregistry import Address
 from pathlib import Path
 
+from ..workbook import atomic
 from . import VIETNAM
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -156,6 +157,6 @@ def _rfc2231(param: str, text: str) -> str:
 def write_eml(msg: email.message.Message, path: Path) -> Path:
     """The message's exact bytes (CRLF) in `path`, folders created."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(msg.as_bytes(policy=POLICY))
+    with atomic(path) as tmp:  # a run killed mid-write leaves no half message in the outbox
+        Path(tmp).write_bytes(msg.as_bytes(policy=POLICY))
     return path

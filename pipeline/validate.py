@@ -79,12 +79,12 @@ def _checked(c: Campaign, ret: Return, receipt, meta: dict, file: str, code: str
         issues.append(Issue("criteria_changed", **meta_at))
     sha = receipt.sha256 if receipt else ""
     rows = ret.rows
-    criteria = rows[rows["section"] == "criteria"]
+    criteria = [r for r in rows if r.section == "criteria"]
     found, values = _criteria(c, unit, criteria, at, file, sha, ret.formulas)
     if not len(criteria) and any(i.code in ("sheet_missing", "header_missing") for i in ret.issues):
         found = [i for i in found if i.code != "criterion_missing"]  # one cause: the sheet, said once
     issues += found
-    found, items = _items(c, rows[rows["section"] == "items"], at, file, sha, ret.formulas)
+    found, items = _items(c, [r for r in rows if r.section == "items"], at, file, sha, ret.formulas)
     return issues + found, values + items
 
 
@@ -138,13 +138,13 @@ def _shown(value, limit: int = 60) -> str:
     return s if len(s) <= limit else s[:limit] + "…"
 
 
-def _criteria(c: Campaign, unit: Unit, rows: pd.DataFrame, at, file: str, sha: str,
+def _criteria(c: Campaign, unit: Unit, rows: list, at, file: str, sha: str,
               formulas: dict) -> tuple[list[Issue], list[dict]]:
     issues, values = [], []
     tree = {k.code: k for k in c.criteria_for(unit)}
     leaves = {k.code: k for k in c.leaves if k.code in tree}
     seen: set[str] = set()
-    for row in rows.itertuples():
+    for row in rows:
         if row.code not in tree:
             issues.append(Issue("criterion_unknown", **at(row.sheet, row.code_cell), params={"code": row.code}))
             continue
@@ -158,7 +158,7 @@ def _criteria(c: Campaign, unit: Unit, rows: pd.DataFrame, at, file: str, sha: s
             if value is not None:
                 values.append({**value, "unit": unit.code, "section": "criteria", "code": row.code,
                                "explanation": row.explanation, "file": file, "sheet": row.sheet, "sha256": sha})
-    sheet = rows["sheet"].iloc[0] if len(rows) else R.SCORE_SHEET
+    sheet = rows[0].sheet if rows else R.SCORE_SHEET
     issues += [Issue("criterion_missing", **at(sheet), params={"code": k}) for k in leaves if k not in seen]
     return issues, values
 
@@ -196,13 +196,13 @@ def _leaf(k: Criterion, row, at, formulas: dict) -> tuple[list[Issue], dict | No
     return issues, value
 
 
-def _items(c: Campaign, rows: pd.DataFrame, at, file: str, sha: str, formulas: dict) -> tuple[list[Issue], list[dict]]:
+def _items(c: Campaign, rows: list, at, file: str, sha: str, formulas: dict) -> tuple[list[Issue], list[dict]]:
     """Bonus and deduction claims, handled like scores: over an item's cap, off its step (its points per
     occurrence) or below 0, a claim is capped, not counted or an error as `claim_policy` says, at its cell."""
     issues, values = [], []
     items = {i.code: i for i in c.items}
     bonus = 0.0
-    for row in rows.itertuples():
+    for row in rows:
         item = items.get(row.code)
         if item is None:
             issues.append(Issue("criterion_unknown", **at(row.sheet, row.code_cell), params={"code": row.code}))
@@ -221,7 +221,7 @@ def _items(c: Campaign, rows: pd.DataFrame, at, file: str, sha: str, formulas: d
                        "explanation": row.explanation, "file": file, "sheet": row.sheet, "cell": row.score_cell,
                        "sha256": sha})
     if bonus > c.settings.bonus_cap:
-        sheet = rows["sheet"].iloc[0] if len(rows) else R.ITEMS_SHEET
+        sheet = rows[0].sheet if rows else R.ITEMS_SHEET
         issues.append(Issue("bonus_over_cap", WARNING, **at(sheet), params={"total": _n(bonus), "cap": _n(c.settings.bonus_cap)}))
     return issues, values
 

@@ -255,7 +255,7 @@ def test_item_codes_like_4_10_stay_text(campaign, tmp_path):
     fill.items["4.10"] = (0.5, "Sáng kiến")
     path = write(tmp_path, campaign, "code_4_10", fill)
     rows = read_return(path).rows
-    codes = list(rows["code"])
+    codes = [r.code for r in rows]
     assert "4.10" in codes and "4.1" not in codes
     assert all(isinstance(c, str) for c in codes)
     issues, values = check(campaign, path)

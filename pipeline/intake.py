@@ -105,6 +105,7 @@ def sniff(path: Path) -> str:
                     return "xlsm" if any(n.lower().endswith("vbaproject.bin") for n in names) else "xlsx"
                 if "xl/workbook.bin" in names:
                     return "xlsb"
+        # zipfile raises NotImplementedError for a compression method it lacks, RuntimeError for an encrypted member
         except (zipfile.BadZipFile, OSError, KeyError, ValueError, NotImplementedError, RuntimeError):
             return "damaged"  # a zip, cut short or broken
         return "zip"
@@ -136,7 +137,7 @@ def check_file(path: Path, limits: Limits) -> Facts:
     except Refused:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError,
-            RuntimeError, zlib.error) as e:  # a damaged or lying archive
+            RuntimeError, zlib.error) as e:  # a damaged or lying archive (an unknown compression method included)
         raise Refused("unreadable", str(e)[:200]) from None
 
 

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import email
+import os
 from dataclasses import dataclass
+from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -205,10 +208,8 @@ def run_mail(root: Path, what: str, only: tuple[str, ...] = (), today: dt.date |
             module.write_all(c, folder, generated_at(p.campaign))
     unit_file = lambda folder: (lambda u: scores.template_path(folder, u))  # noqa: E731
     feedback_of = lambda u: (p.feedback / f"{u.code}.xlsx") if (p.feedback / f"{u.code}.xlsx").is_file() else None  # noqa: E731
-    if what == "templates":
-        letters = outbox.templates(c, units, unit_file(folder))
-    elif what == "registration":
-        letters = outbox.registration(c, units, unit_file(folder))
+    if folder is not None:
+        letters = outbox.forms(what, c, units, unit_file(folder))
     elif what == "review":
         blocs = list(dict.fromkeys(u.bloc for u in units)) if only else [b.code for b in c.blocs]
         missing = [b for b in blocs if not (p.out / "review" / f"{b}.xlsx").is_file()]
@@ -266,9 +267,6 @@ def _kept_date(path: Path, message_id: str) -> dt.datetime | None:
     """The Date of the same message written before: an unchanged message stays byte-identical."""
     if not path.is_file():
         return None
-    import email
-    from email import policy
-
     old = email.message_from_bytes(path.read_bytes(), policy=policy.default)
     try:
         return old["Date"].datetime if old["Message-ID"] == message_id and old["Date"] else None
@@ -281,8 +279,6 @@ def generated_at(campaign_file: Path) -> dt.datetime:
 
     Never 'now', so the same covenant gives byte-identical templates on every run.
     """
-    import os
-
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     stamp = int(epoch) if epoch and epoch.isdigit() else int(campaign_file.stat().st_mtime)
     return dt.datetime.fromtimestamp(stamp, dt.timezone.utc).replace(tzinfo=None)

@@ -120,20 +120,7 @@ def pdf_of(src: Path, tmp_path: Path) -> Path:
     """`src` printed to PDF by LibreOffice headless (its own profile, so runs never share state).
 
     Skips where LibreOffice is missing, except under CI, which installs it: there a missing soffice fails."""
-    soffice = shutil.which("soffice")
-    if soffice is None:
-        if os.environ.get("CI"):
-            pytest.fail(SOFFICE_MISSING)
-        pytest.skip(SOFFICE_MISSING)
-    out = tmp_path / "pdf"
-    profile = (tmp_path / "lo-profile").as_uri()
-    done = subprocess.run([soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf",
-                           "--outdir", str(out), str(src)], capture_output=True, text=True, timeout=180)
-    pdf = out / f"{Path(src).stem}.pdf"
-    assert done.returncode == 0, done.stderr
-    assert pdf.is_file() and pdf.stat().st_size > 0, (done.stdout, done.stderr)
-    assert pdf.read_bytes().startswith(b"%PDF")
-    return pdf
+    return pdfs_of([Path(src)], tmp_path)[Path(src)]
 
 
 def pdfs_of(srcs: list[Path], tmp_path: Path) -> dict[Path, Path]:

@@ -46,43 +46,36 @@ def _to_unit(what: str, u: Unit, subject: str, body: str, attachment: Path | Non
     return Outgoing(what, u.code, u.email, u.name, subject, body, attachment, name, in_reply_to)
 
 
-def templates(c: Campaign, units: list[Unit], path_of) -> list[Outgoing]:
-    """The self-scoring template to every unit; `path_of(unit)` is its workbook under out/templates/."""
+# What each form asks of the unit, after "Đề nghị Quý đơn vị"; {deadline} is the campaign's.
+FILL_IN = {
+    "templates": (":\n"
+                  "1. Mở tệp, sang trang “Tự chấm điểm”: nhập điểm tự chấm (hoặc kết quả thực hiện) và giải trình "
+                  "vào các ô màu vàng;\n"
+                  "2. Kê khai điểm thưởng, điểm trừ ở trang “Điểm thưởng - trừ”; minh chứng (PDF, ảnh, văn bản) "
+                  "gửi kèm trong cùng thư;\n"
+                  "3. Giữ nguyên tệp dạng .xlsx, tên các trang tính và cột Mã;\n"
+                  "4. Gửi lại tệp đã điền trước ngày {deadline}"),
+    "registration": (" đánh dấu x vào danh hiệu, hình thức khen thưởng đăng ký phấn đấu, ghi các nhiệm vụ trọng "
+                     "tâm của năm, rồi gửi lại tệp đã điền"),
+}
+FORM_VI = {"templates": "Biểu tự chấm điểm thi đua", "registration": "Phiếu đăng ký thi đua"}
+
+
+def forms(what: str, c: Campaign, units: list[Unit], path_of) -> list[Outgoing]:
+    """A form to every unit: the self-scoring template (`templates`) or the start-of-year registration form
+    (`registration`); `path_of(unit)` is its workbook under out/templates/ or out/registration/."""
     s = c.settings
     out = []
     for u in units:
         bloc = c.bloc(u.bloc)
-        name = file_name(f"Biểu tự chấm điểm thi đua {s.year}", u.short_name)
+        name = file_name(f"{FORM_VI[what]} {s.year}", u.short_name)
+        asked = FILL_IN[what].format(deadline=_vn(s.deadline))
         body = (f"Kính gửi: {u.name},\n\n"
-                f"{s.issuing_body} gửi Quý đơn vị Biểu tự chấm điểm thi đua năm {s.year} "
+                f"{s.issuing_body} gửi Quý đơn vị {FORM_VI[what]} năm {s.year} "
                 f"({bloc.name if bloc else u.bloc}, đợt {s.campaign_id}) trong tệp đính kèm “{name}”.\n\n"
-                "Đề nghị Quý đơn vị:\n"
-                "1. Mở tệp, sang trang “Tự chấm điểm”: nhập điểm tự chấm (hoặc kết quả thực hiện) và giải trình "
-                "vào các ô màu vàng;\n"
-                "2. Kê khai điểm thưởng, điểm trừ ở trang “Điểm thưởng - trừ”; minh chứng (PDF, ảnh, văn bản) "
-                "gửi kèm trong cùng thư;\n"
-                "3. Giữ nguyên tệp dạng .xlsx, tên các trang tính và cột Mã;\n"
-                f"4. Gửi lại tệp đã điền trước ngày {_vn(s.deadline)} bằng cách trả lời thư này"
+                f"Đề nghị Quý đơn vị{asked} bằng cách trả lời thư này"
                 f"{f' (địa chỉ nhận: {s.reply_to})' if s.reply_to else ''}.\n" + _closing(c))
-        out.append(_to_unit("templates", u, f"Biểu tự chấm điểm thi đua năm {s.year} - {u.name}", body,
-                            path_of(u), name))
-    return out
-
-
-def registration(c: Campaign, units: list[Unit], path_of) -> list[Outgoing]:
-    """The start-of-year registration form to every unit."""
-    s = c.settings
-    out = []
-    for u in units:
-        name = file_name(f"Phiếu đăng ký thi đua {s.year}", u.short_name)
-        body = (f"Kính gửi: {u.name},\n\n"
-                f"{s.issuing_body} gửi Quý đơn vị Phiếu đăng ký thi đua năm {s.year} (đợt {s.campaign_id}) "
-                f"trong tệp đính kèm “{name}”.\n\n"
-                "Đề nghị Quý đơn vị đánh dấu x vào danh hiệu, hình thức khen thưởng đăng ký phấn đấu, ghi các "
-                "nhiệm vụ trọng tâm của năm, rồi gửi lại tệp đã điền bằng cách trả lời thư này"
-                f"{f' (địa chỉ nhận: {s.reply_to})' if s.reply_to else ''}.\n" + _closing(c))
-        out.append(_to_unit("registration", u, f"Phiếu đăng ký thi đua năm {s.year} - {u.name}", body,
-                            path_of(u), name))
+        out.append(_to_unit(what, u, f"{FORM_VI[what]} năm {s.year} - {u.name}", body, path_of(u), name))
     return out
 
 

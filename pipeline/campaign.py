@@ -84,6 +84,12 @@ class Settings:
     mail_trusted: tuple[str, ...] = ()  # addresses that may send a return for any unit (officer, bloc heads)
     legal_basis: str = ""  # quoted in the reasons; blank: the law and decree in force on the signing date
     claim_policy: str = "cat"  # a bonus/deduction claim over its cap or off its step: cat (capped), bo (not counted), loi (error)
+    doc_code: str = ""  # the issuing body's document code (TTr-<doc_code>); blank: its initials, with a warning
+
+    @property
+    def document_code(self) -> str:
+        """The code in "Tờ trình số …/TTr-<code>": `doc_code`, else the issuing body's initials."""
+        return self.doc_code or initials(self.issuing_body or "")
 
     @property
     def signing_date(self) -> dt.date:
@@ -353,6 +359,19 @@ def _emails(v) -> tuple[str, ...]:
     return tuple(email_address(p) for p in re.split(r"[;,\s]+", text(v)) if p.strip())
 
 
+def initials(body: str) -> str:
+    """The issuing body's initials as in a document number: `Hội đồng Thi đua - Khen thưởng` -> `HĐTĐKT`."""
+    return "".join(w[0] for w in re.findall(r"\w+", unicodedata.normalize("NFC", body))).upper()
+
+
+def _doc_code(v) -> str:
+    """A document code as written after "TTr-": `SNV`, `HĐTĐKT`, `UBND`; a typed "TTr-" or "/TTr-" is dropped."""
+    s = re.sub(r"^/?\s*TTr\s*-\s*", "", text(v), flags=re.IGNORECASE)
+    if not re.fullmatch(r"[^\W_](?:[\w.\-]*[^\W_])?", s):
+        raise ValueError("ký hiệu viết liền, chỉ gồm chữ, số, dấu . và -, ví dụ SNV, HĐTĐKT hoặc UBND")
+    return s
+
+
 def _port(v) -> int:
     x = _num(v)
     if not (x.is_integer() and 0 < x < 65536):
@@ -389,6 +408,8 @@ SETTINGS = {
     "level": ("Cấp tổ chức", _choice("tỉnh", "bộ", "huyện", "xã"), "tỉnh"),
     "parent_body": ("Cơ quan chủ quản", text, ""),
     "issuing_body": ("Cơ quan ban hành", text, REQUIRED),
+    "doc_code": ("Ký hiệu văn bản của cơ quan trình, ghi sau “TTr-” (ví dụ SNV, HĐTĐKT, UBND; để trống: chữ đầu của "
+                 "cơ quan ban hành)", _doc_code, ""),
     "place": ("Địa danh (ghi ngày tháng)", text, REQUIRED),
     "deadline": ("Hạn nộp bản tự chấm", _date, REQUIRED),
     "reply_to": ("Email nhận bản tự chấm", email_address, ""),
@@ -416,7 +437,7 @@ SETTINGS = {
     "signer_title": ("Chức vụ người ký (TM. cơ quan ban hành)", text, "CHỦ TỊCH"),
     "signer_name": ("Họ và tên người ký", text, ""),
     "recipients": ("Nơi nhận (cách nhau bởi dấu ;)", lambda v: tuple(p.strip() for p in text(v).split(";") if p.strip()),
-                   ("Như trên", "Lưu: VT, TĐKT")),
+                   ("Lưu: VT, TĐKT",)),
     "mail_from": ("Email gửi mẫu cho các đơn vị (người gửi)", email_address, ""),
     "mail_from_name": ("Tên người gửi hiển thị trong thư", text, ""),
     "smtp_host": ("Máy chủ gửi thư SMTP (ví dụ mail.tinh.gov.vn)", text, ""),
@@ -428,6 +449,10 @@ SETTINGS = {
     "claim_policy": ("Khoản thưởng, trừ vượt mức tối đa hoặc lệch bước điểm (cat: tính theo mức tối đa và bước, cảnh "
                      "báo; bo: không tính khoản đó, cảnh báo; loi: lỗi, bản tự chấm không được tính)",
                      _choice("cat", "bo", "loi"), "cat"),
+}
+# Header texts the award rules' columns had in older campaign.xlsx files: still read as that column.
+OLD_HEADERS = {
+    "Khen thưởng": {"min_vote_share": ("Tỷ lệ phiếu tối thiểu (%)",)},  # renamed: the share must be more than it
 }
 GRADE_KEYS = (("Xuất sắc", "grade_excellent"), ("Tốt", "grade_good"), ("Khá", "grade_fair"), ("Hoàn thành", "grade_complete"))
 

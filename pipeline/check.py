@@ -8,10 +8,10 @@ from pathlib import Path
 
 from schemas import campaign as S
 
-from .campaign import (AWARDS, EXAMPLE_CODE, EXAMPLE_MARK, Campaign, build, canonical, cited_out_of_force, law_in_force,
-                       read_settings, word_key)
+from .campaign import (AWARDS, EXAMPLE_CODE, EXAMPLE_MARK, OLD_HEADERS, Campaign, build, canonical, cited_out_of_force,
+                       initials, law_in_force, read_settings, word_key)
 from .issues import ERROR, WARNING, Issue, ThiduaError
-from .workbook import Book, Table, check_table, read_table, vn as _n
+from .workbook import Book, Table, check_table, header_key, read_table, text, vn as _n
 
 
 def load_campaign(path: Path) -> tuple[Campaign | None, list[Issue]]:
@@ -28,6 +28,7 @@ def load_campaign(path: Path) -> tuple[Campaign | None, list[Issue]]:
     issues: list[Issue] = []
     for schema in S.SHEETS:
         try:
+            schema = _as_written(book, schema)
             table, found = read_table(book, schema, file)
         except Exception as e:  # a damaged sheet inside a readable zip
             raise ThiduaError(f"Không đọc được trang “{schema.name}” của {path}: {e} (damaged workbook)") from None
@@ -49,6 +50,24 @@ def load_campaign(path: Path) -> tuple[Campaign | None, list[Issue]]:
     campaign = build(settings, tables)
     issues += cross_check(campaign, tables, file)
     return campaign, issues
+
+
+def _as_written(book: Book, schema):
+    """The sheet's schema with each renamed column under the header the file has: an older campaign.xlsx keeps
+    an earlier header text (OLD_HEADERS), read as the same column."""
+    old = OLD_HEADERS.get(schema.name)
+    sheet = book.find_sheet(schema.name) if old else None
+    if sheet is None:
+        return schema
+    heads = {header_key(v) for row in book.rows(sheet, limit=30) for v in row}
+    renamed = {}
+    for name, titles in old.items():
+        if header_key(schema.columns[name].title) not in heads:
+            renamed[name] = next((t for t in titles if header_key(t) in heads), None)
+    renamed = {k: v for k, v in renamed.items() if v}
+    if not renamed:
+        return schema
+    return schema.update_columns({name: {"title": title} for name, title in renamed.items()})
 
 
 def load_checked(path: Path, warnings: list[Issue] | None = None) -> Campaign:
@@ -99,7 +118,7 @@ class _At:
 def cross_check(c: Campaign, tables: dict[str, Table], file: str) -> list[Issue]:
     at = _At(tables, file)
     return (_examples(c, at) + _blocs_and_units(c, at) + _criteria(c, at) + _items(c, at) + _awards(c, at)
-            + _history(c, at))
+            + _history(c, at) + _documents(c, at))
 
 
 # Where the blank master's example rows carry their mark, and where they name an example unit.
@@ -263,6 +282,22 @@ def _reform(c: Campaign, at: _At) -> list[Issue]:
                          cited=S.listing(wrong, "và").replace("“", "").replace("”", ""),
                          expected="; ".join(law_in_force(s.signing_date))))
     return issues
+
+
+def _documents(c: Campaign, at: _At) -> list[Issue]:
+    """The proposal lists name the Tờ trình they go with (“…/TTr-<code>”): without `doc_code` the code is made
+    from the issuing body's initials, which may not be the body's real code. One warning, at `doc_code`'s
+    value (or, where the row is missing, at the issuing body it was made from)."""
+    s = c.settings
+    table = at.tables.get(S.SETTINGS.name)
+    typed = table is not None and any(k == "doc_code" and text(v) for k, v in zip(table.frame["key"], table.frame["value"]))
+    if s.doc_code or typed:  # a code typed wrong is already an error at its cell
+        return []
+    issue = at("doc_code_derived", S.SETTINGS, "key", "doc_code", "value", WARNING, code=initials(s.issuing_body),
+               body=s.issuing_body)
+    if not issue.cell:
+        issue = replace(issue, cell=at("doc_code_derived", S.SETTINGS, "key", "issuing_body", "value").cell)
+    return [issue]
 
 
 def _history(c: Campaign, at: _At) -> list[Issue]:

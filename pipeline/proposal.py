@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .campaign import Campaign
+from .campaign import Campaign, initials, legal_basis
 from .templates import A4, FONT, line_height, new_workbook, text_lines
 
 CREATED = dt.datetime(2000, 1, 1)  # fixed: the same inputs give byte-identical workbooks
@@ -63,8 +63,9 @@ def short_award(award: str) -> str:
 
 
 def doc_code(body: str) -> str:
-    """The issuing body's initials as in a document number: `Hội đồng Thi đua - Khen thưởng` -> `HĐTĐKT`."""
-    return "".join(w[0] for w in re.findall(r"\w+", unicodedata.normalize("NFC", body))).upper()
+    """The issuing body's initials as in a document number: `Hội đồng Thi đua - Khen thưởng` -> `HĐTĐKT` (the
+    fallback when the settings give no `doc_code`; `thidua check` warns of it)."""
+    return initials(body)
 
 
 def _t(v) -> str:
@@ -135,6 +136,7 @@ class _Formats:
         self.date = add(13, italic=True)
         self.title = add(14, bold=True)
         self.attached = add(13, italic=True)
+        self.basis = add(italic=True)
         self.head = add(bold=True, border=1)
         self.stt = add(border=1)
         self.cell = add(border=1, align="left", indent=1)
@@ -230,7 +232,7 @@ def _heading(ws, f: _Formats, c: Campaign, widths: tuple[int, ...]) -> int:
     return rows + 1
 
 
-def _title(ws, f: _Formats, r: int, widths: tuple[int, ...], lines: list[str], attached: str) -> int:
+def _title(ws, f: _Formats, r: int, widths: tuple[int, ...], lines: list[str], attached: str, basis: str = "") -> int:
     last = len(widths) - 1
     for line in lines:
         _put(ws, r, 0, last, line, f.title)
@@ -240,19 +242,34 @@ def _title(ws, f: _Formats, r: int, widths: tuple[int, ...], lines: list[str], a
         _put(ws, r, 0, last, attached, f.attached)
         ws.set_row(r, _height((attached, sum(widths) / 1.2), size=13))
         r += 1
+    if basis:
+        _put(ws, r, 0, last, basis, f.basis)
+        ws.set_row(r, _height((basis, sum(widths) / 1.1)))
+        r += 1
     ws.set_row(r, 10)
     return r + 1
 
 
+def basis_line(c: Campaign) -> str:
+    """"Căn cứ <law>; <decree>.": the legal basis of the signing date (or the officer's `legal_basis`), the
+    same one every reason in the results workbook quotes."""
+    basis = _t(legal_basis(c.settings)).rstrip(" .;")
+    if not basis:
+        return ""
+    basis = re.sub(r"^căn cứ\s+", "", basis, flags=re.IGNORECASE)
+    return f"Căn cứ {basis}."
+
+
 def _attached(c: Campaign) -> str:
-    """"(Kèm theo Tờ trình số …/TTr-<code> ngày … của <body>)": the number is written by hand, the date
-    is the proposal date when the settings have one."""
+    """"(Kèm theo Tờ trình số …/TTr-<code> ngày … của <body>)": the number is written by hand; the code is the
+    `doc_code` setting (else the issuing body's initials), the date the signing date `proposal_date` when the
+    settings have one (else blanks to fill in, like the date line)."""
     s = c.settings
     when = _day(s.proposal_date) if s.proposal_date else f"{BLANK_DATE} {_signing_year(c)}"
     body = _t(s.issuing_body)
     if body.isupper():  # a heading's capitals: the sentence writes it in ordinary case
         body = body[:1] + body[1:].lower()
-    return f"(Kèm theo Tờ trình số        /TTr-{doc_code(body)} {when} của {in_full(body)})"
+    return f"(Kèm theo Tờ trình số        /TTr-{_t(s.doc_code) or doc_code(body)} {when} của {in_full(body)})"
 
 
 def _table(ws, f: _Formats, r: int, headers: tuple[str, ...], widths: tuple[int, ...], body: list,
@@ -338,7 +355,7 @@ def _award_sheet(ws, f: _Formats, c: Campaign, award: str, issuer: str, rows: pd
     r = _heading(ws, f, c, widths)
     r = _title(ws, f, r, widths,
                ["DANH SÁCH", f"Đề nghị tặng {in_full(award)} năm {c.settings.year}", f"(Cấp khen: {in_full(issuer)})"],
-               _attached(c))
+               _attached(c), basis_line(c))
     body, bloc = [], None
     for p in rows.to_dict("records"):
         if p["bloc"] != bloc:

@@ -11,6 +11,7 @@ SETTINGS = [
     ("level", "Cấp tổ chức", "tỉnh"),
     ("parent_body", "Cơ quan chủ quản", "UBND TỈNH QUẢNG TRỊ"),
     ("issuing_body", "Cơ quan ban hành", "HỘI ĐỒNG THI ĐUA - KHEN THƯỞNG"),
+    ("doc_code", "Ký hiệu văn bản của cơ quan trình", "HĐTĐKT"),
     ("place", "Địa danh (ghi ngày tháng)", "Quảng Trị"),
     ("deadline", "Hạn nộp bản tự chấm", "2025-12-10"),
     ("reply_to", "Email nhận bản tự chấm", "thiduakhenthuong@quangtri.gov.vn"),

@@ -232,6 +232,13 @@ FAULTS = {
                               [("setting_invalid", ERROR, "Thiết lập", setting_cell("smtp_security"))]),
     "invalid_smtp_port": (set_setting("smtp_port", 70000), None,
                           [("setting_invalid", ERROR, "Thiết lập", setting_cell("smtp_port"))]),
+    "doc_code_blank_warns": (set_setting("doc_code", None), None,
+                             [("doc_code_derived", WARNING, "Thiết lập", setting_cell("doc_code"))]),
+    "doc_code_row_missing_warns_at_the_issuing_body": (drop_setting("doc_code"), None,
+                                                      [("doc_code_derived", WARNING, "Thiết lập",
+                                                        setting_cell("issuing_body"))]),
+    "doc_code_with_spaces": (set_setting("doc_code", "Sở Nội vụ"), None,
+                             [("setting_invalid", ERROR, "Thiết lập", setting_cell("doc_code"))]),
 }
 
 

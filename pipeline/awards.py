@@ -75,12 +75,20 @@ def _grade_ok(c: Campaign, grade: str, least: str) -> bool:
     return order.index(grade) <= order.index(least) if grade in order and least in order else False
 
 
+_HISTORY: dict[int, tuple[Campaign, dict]] = {}  # the last campaign's history by (unit, kind): indexed once
+
+
 def _history(c: Campaign, unit: str, kind: str) -> dict[int, set[str]]:
-    found: dict[int, set[str]] = {}
-    for h in c.history:
-        if h.unit == unit and h.kind == kind and not h.revoked:
-            found.setdefault(h.year, set()).add(h.value)
-    return found
+    """year -> what the unit's history of that kind records (revoked rows left out); read only."""
+    kept = _HISTORY.get(id(c))
+    if kept is None or kept[0] is not c:
+        index: dict[tuple[str, str], dict[int, set[str]]] = {}
+        for h in c.history:
+            if not h.revoked:
+                index.setdefault((h.unit, h.kind), {}).setdefault(h.year, set()).add(h.value)
+        _HISTORY.clear()
+        kept = _HISTORY[id(c)] = (c, index)
+    return kept[1].get((unit, kind), {})
 
 
 def _conditions(c: Campaign, rule: AwardRule, unit: str, grade: str) -> list[str]:
@@ -135,8 +143,11 @@ def propose(c: Campaign, ranked: pd.DataFrame, registered: set[tuple[str, str]])
     proposals, held = [], []
     registered = Registered(c, registered)
     rules = sorted(enumerate(c.award_rules), key=lambda x: (x[1].priority, x[0]))
+    by_bloc = dict(tuple(ranked.groupby("bloc", sort=False))) if len(ranked) else {}  # split once, not per bloc
     for bloc in c.blocs:
-        rows = ranked[ranked["bloc"] == bloc.code].sort_values(["rank", "unit"])
+        if bloc.code not in by_bloc:
+            continue
+        rows = by_bloc[bloc.code].sort_values(["rank", "unit"])
         members = len(c.members(bloc.code))
         awarded: dict[str, int] = {}  # unit -> priority of its award
         bloc_held = []

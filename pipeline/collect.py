@@ -19,9 +19,10 @@ from .issues import ThiduaError
 from .mail import VIETNAM, Attachment
 from .mail.inbound import SPREADSHEETS as SUFFIXES
 from .mail.inbound import is_mail_source, read_mail, sanitise
-from .read import read_meta
-from .intake import Limits, Refused, sniff
-from .workbook import Book, atomic, csv_safe, csv_unsafe
+from .pool import pmap
+from .read import read_stored
+from .intake import Limits, sniff
+from .workbook import atomic, csv_safe, csv_unsafe
 
 RECEIPTS = "receipts.csv"
 # An optional register in a source folder (columns file, received): when each file arrived, where the
@@ -123,8 +124,9 @@ def find_mail(sources: list[Path]) -> list[Path]:
     return found
 
 
-def inspect(path: Path, campaign: Campaign) -> tuple[str, str, str, str, str]:
-    """(status, unit, campaign_id, note, form) of one file, without changing it.
+def inspect(path: Path, campaign: Campaign, file: str = "", cache: Path | None = None) -> tuple[str, str, str, str, str]:
+    """(status, unit, campaign_id, note, form) of one stored file, without changing it. The file is read in full
+    once, here, and the reading kept in `cache` for validate (read once).
 
     A file whose form cannot be told (unreadable, no _meta) counts as a score return: it is reported there.
     """
@@ -132,16 +134,15 @@ def inspect(path: Path, campaign: Campaign) -> tuple[str, str, str, str, str]:
     size = path.stat().st_size
     if size > campaign.settings.max_file_mb * 1024 * 1024:
         return "oversized", "", "", f"{size / 1048576:.1f} MB", unknown
-    try:
-        meta = read_meta(Book(path, Limits.of(campaign.settings.max_file_mb)))
-    except Refused as e:  # known by its bytes before any XML is parsed: one status, one cause
-        if e.code in ("pdf_file", "not_a_workbook") and path.suffix.lower() not in NOT_EVIDENCE:
-            return EVIDENCE, "", "", e.reason, EVIDENCE  # a PDF or a picture named as one: minh chứng, not a return
-        return e.code, "", "", e.reason, unknown
-    except Exception as e:  # calamine raises several types for damaged files
-        reason = str(e)[:200]
-        return ("encrypted" if "password" in reason.lower() or "encrypt" in reason.lower() else "unreadable",
-                "", "", reason, unknown)
+    ret = read_stored(path, file or path.name, cache, Limits.of(campaign.settings.max_file_mb))
+    if ret.refused:  # known by its bytes before any XML is parsed, or damaged: one status, one cause
+        reason = str(ret.issues[0].params.get("reason", "")) if ret.issues else ""
+        if ret.refused in ("pdf_file", "not_a_workbook") and path.suffix.lower() not in NOT_EVIDENCE:
+            return EVIDENCE, "", "", reason, EVIDENCE  # a PDF or a picture named as one: minh chứng, not a return
+        if ret.refused == "unreadable" and ("password" in reason.lower() or "encrypt" in reason.lower()):
+            return "encrypted", "", "", reason, unknown
+        return ret.refused, "", "", reason, unknown
+    meta = ret.meta
     if not meta.get("unit_code"):
         return "not_a_return", "", "", "", unknown
     unit, cid, form = meta["unit_code"], meta.get("campaign_id", ""), meta.get("form") or R.FORM_SCORE
@@ -176,30 +177,41 @@ def read_register(sources: list[Path]) -> dict[str, str]:
 
 
 def collect(campaign: Campaign, sources: list[Path], store: Path, progress=lambda item: None,
-            mail: Iterable[Attachment] = ()) -> list[Receipt]:
+            mail: Iterable[Attachment] = (), cache: Path | None = None, jobs: int | None = 1) -> list[Receipt]:
     """Copy every file, and every attachment of every message, into `store` by content hash (never touching the
-    source) and record a receipt. `mail`: attachments read elsewhere (an IMAP folder).
+    source) and record a receipt. `mail`: attachments read elsewhere (an IMAP folder). New files are read on
+    `jobs` processes, their readings kept in `cache` for validate.
 
     The same bytes under the same name in the same message are one receipt; receipts of earlier runs are kept.
     """
     store.mkdir(parents=True, exist_ok=True)
     receipts = {r.key: r for r in load_receipts(store)}
     register = read_register(sources)
+    new: dict[tuple, Receipt] = {}
+    kept = {r.sha256: r.stored for r in receipts.values() if r.stored and r.form != EVIDENCE}
     for path, name in find_files(sources):
         digest = sha256(path)
-        stored = digest + stored_suffix(path)
+        stored = kept.get(digest) or digest + stored_suffix(path)  # bytes seen before: not sniffed again
         if not (store / stored).exists():
             shutil.copyfile(path, store / stored)
         receipt = Receipt(register.get(unicodedata.normalize("NFC", name)) or received_time(path), name, digest,
                           path.stat().st_size, stored, "", source=str(path.parent))
-        progress(_receive(receipts, receipt, store, campaign))
+        if receipt.key in receipts:
+            progress(receipts[receipt.key])
+        else:
+            new.setdefault(receipt.key, receipt)
+
+    def received(r: Receipt) -> None:
+        receipts[r.key] = r
+        progress(r)
+    pmap(_inspected, list(new.values()), (campaign, store, cache), jobs, received)
     for message in _messages(mail):
-        for r in _collect_message(message, receipts, store, campaign):
+        for r in _collect_message(message, receipts, store, campaign, cache):
             progress(r)
     for box in find_mail(sources):
         try:
             for message in _messages(_dated(read_mail(box), received_time(box))):
-                for r in _collect_message(message, receipts, store, campaign):
+                for r in _collect_message(message, receipts, store, campaign, cache):
                     progress(r)
         except ThiduaError as e:  # a damaged mailbox is reported like a damaged file; the others are read
             bad = Receipt(received_time(box), box.name, sha256(box) if box.is_file() else "", 0, "", "unreadable",
@@ -219,12 +231,17 @@ def stored_suffix(path: Path) -> str:
     return suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else ".bin"
 
 
-def _receive(receipts: dict, receipt: Receipt, store: Path, campaign: Campaign) -> Receipt:
+def _inspected(shared: tuple, receipt: Receipt) -> Receipt:
+    """The receipt with what its stored file holds (status, unit, campaign, form): one file's work in a pool."""
+    campaign, store, cache = shared
+    status, unit, cid, note, form = inspect(store / receipt.stored, campaign, receipt.original, cache)
+    return replace(receipt, status=status, unit=unit, campaign_id=cid, note=note, form=form)
+
+
+def _receive(receipts: dict, receipt: Receipt, store: Path, campaign: Campaign, cache: Path | None) -> Receipt:
     """The receipt already kept for these bytes, name and message, or this one inspected and kept."""
     if receipt.key not in receipts:
-        status, unit, cid, note, form = inspect(store / receipt.stored, campaign)
-        receipts[receipt.key] = Receipt(**{**asdict(receipt), "status": status, "unit": unit, "campaign_id": cid,
-                                           "note": note, "form": form})
+        receipts[receipt.key] = _inspected((campaign, store, cache), receipt)
     return receipts[receipt.key]
 
 
@@ -252,7 +269,8 @@ def _messages(*streams: Iterable[Attachment]) -> Iterator[list[Attachment]]:
 OURS = re.compile(r"^<[0-9a-f]{32}\.thidua@")
 
 
-def _collect_message(message: list[Attachment], receipts: dict, store: Path, campaign: Campaign) -> list[Receipt]:
+def _collect_message(message: list[Attachment], receipts: dict, store: Path, campaign: Campaign,
+                     cache: Path | None = None) -> list[Receipt]:
     """A message's workbooks are submissions; its other files are evidence, filed under the unit whose workbook
     came with them, or else the unit whose address sent them."""
     message = [a for a in message if not OURS.match(a.message_id)]
@@ -264,7 +282,7 @@ def _collect_message(message: list[Attachment], receipts: dict, store: Path, cam
         if suffix in SUFFIXES:
             digest = hashlib.sha256(a.data).hexdigest()
             _store(store / (digest + suffix), a.data)
-            done.append(_receive(receipts, _mailed(a, digest, digest + suffix, ""), store, campaign))
+            done.append(_receive(receipts, _mailed(a, digest, digest + suffix, ""), store, campaign, cache))
     units = [r.unit for r in done if r.status == "ok"]
     sender = message[0].sender
     unit = units[0] if units else next((u.code for u in campaign.units if u.email and u.email.lower() == sender), NOBODY)

@@ -6,7 +6,7 @@ import os
 import re
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -76,6 +76,7 @@ class Limits:
 class Facts:
     kind: str  # xlsx, xlsm, xlsb, ods, xls
     external_links: int = 0  # links to other workbooks (never followed)
+    formulas: dict = field(default_factory=dict)  # sheet name -> {A1: Excel saved its value} (.xlsx only)
 
 
 _DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
@@ -97,18 +98,10 @@ def sniff(path: Path) -> str:
     if head.startswith(b"PK"):
         try:
             with zipfile.ZipFile(path) as z:
-                names = set(z.namelist())
-                if "mimetype" in names and z.getinfo("mimetype").file_size < 200:
-                    if z.read("mimetype").startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
-                        return "ods"
-                if "xl/workbook.xml" in names:
-                    return "xlsm" if any(n.lower().endswith("vbaproject.bin") for n in names) else "xlsx"
-                if "xl/workbook.bin" in names:
-                    return "xlsb"
+                return _zip_kind(z)
         # zipfile raises NotImplementedError for a compression method it lacks, RuntimeError for an encrypted member
         except (zipfile.BadZipFile, OSError, KeyError, ValueError, NotImplementedError, RuntimeError):
             return "damaged"  # a zip, cut short or broken
-        return "zip"
     lowered = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if lowered.startswith((b"<!doctype html", b"<html", b"mime-version")) or b"<html" in lowered or \
             b"<\x00h\x00t\x00m\x00l" in head.lower():
@@ -116,11 +109,50 @@ def sniff(path: Path) -> str:
     return "unknown"
 
 
+def _zip_kind(z: zipfile.ZipFile) -> str:
+    names = set(z.namelist())
+    if "mimetype" in names and z.getinfo("mimetype").file_size < 200:
+        if z.read("mimetype").startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
+            return "ods"
+    if "xl/workbook.xml" in names:
+        return "xlsm" if any(n.lower().endswith("vbaproject.bin") for n in names) else "xlsx"
+    if "xl/workbook.bin" in names:
+        return "xlsb"
+    return "zip"
+
+
 def check_file(path: Path, limits: Limits) -> Facts:
     """The file's kind and facts, or Refused: never a workbook that is not one, an encrypted or macro-bearing one,
     a zip that inflates past the limits (checked on the declared sizes, then on the bytes actually inflated, read
-    in blocks and never kept), or XML with a DTD (entities are never expanded)."""
-    kind = sniff(path)
+    in blocks), or XML with a DTD (entities are never expanded). The zip is opened once: the same pass finds the
+    formula cells of every sheet."""
+    with open(path, "rb") as f:
+        zipped = f.read(2).startswith(b"PK")
+    if not zipped:
+        kind = sniff(path)
+        _refuse(kind)
+        return Facts(kind)  # xls: its cells are calamine's to read
+    try:
+        z = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError, NotImplementedError, RuntimeError):
+        raise Refused("unreadable", "tệp nén bị hỏng hoặc thiếu (damaged zip)") from None
+    try:
+        with z:
+            try:
+                kind = _zip_kind(z)
+            except (zipfile.BadZipFile, OSError, KeyError, ValueError, NotImplementedError, RuntimeError):
+                raise Refused("unreadable", "tệp nén bị hỏng hoặc thiếu (damaged zip)") from None
+            _refuse(kind)
+            return _check_zip(z, kind, limits)
+    except Refused:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError,
+            RuntimeError, zlib.error) as e:  # a damaged or lying archive (an unknown compression method included)
+        raise Refused("unreadable", str(e)[:200]) from None
+
+
+def _refuse(kind: str) -> None:
+    """Refused for every kind that is not a workbook thidua reads."""
     if kind in ("encrypted", "html", "pdf"):
         raise Refused({"encrypted": "encrypted", "html": "html_file", "pdf": "pdf_file"}[kind])
     if kind in ("zip", "unknown"):
@@ -129,19 +161,13 @@ def check_file(path: Path, limits: Limits) -> Facts:
         raise Refused("unreadable", "tệp nén bị hỏng hoặc thiếu (damaged zip)")
     if kind == "xlsm":
         raise Refused("macro")
-    if kind == "xls":
-        return Facts(kind)
-    try:
-        with zipfile.ZipFile(path) as z:
-            return Facts(kind, _check_zip(z, limits))
-    except Refused:
-        raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError,
-            RuntimeError, zlib.error) as e:  # a damaged or lying archive (an unknown compression method included)
-        raise Refused("unreadable", str(e)[:200]) from None
 
 
-def _check_zip(z: zipfile.ZipFile, limits: Limits) -> int:
+# The parts kept from the inflating pass of an .xlsx: its sheets (to find formula cells) and what names them.
+_BOOK_PARTS = ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")
+
+
+def _check_zip(z: zipfile.ZipFile, kind: str, limits: Limits) -> Facts:
     infos = z.infolist()
     if len(infos) > limits.members:
         raise Refused("too_large", f"{len(infos)} thành phần (tối đa {limits.members})")
@@ -158,21 +184,28 @@ def _check_zip(z: zipfile.ZipFile, limits: Limits) -> int:
             raise Refused("too_large", f"{i.filename}: kích thước khai báo {i.file_size} byte không khớp dữ liệu nén")
         if i.file_size > MB and i.file_size > limits.ratio * max(i.compress_size, 1):
             raise Refused("too_large", f"{i.filename}: nén {i.file_size / max(i.compress_size, 1):.0f} lần")
-    total = 0
+    total, kept = 0, {}
     for i in infos:
+        name = i.filename.lower()
+        keep = kind == "xlsx" and (name.startswith("xl/worksheets/") and name.endswith(".xml") or name in _BOOK_PARTS)
         # zipfile stops at the declared size and checks the CRC: a member that lies about its size fails here
         with z.open(i) as member:
             head = member.read(4096)
-            if i.filename.lower().endswith((".xml", ".rels", ".vml")) and (_DTD.search(head) or _DTD16.search(head)):
+            if name.endswith((".xml", ".rels", ".vml")) and (_DTD.search(head) or _DTD16.search(head)):
                 raise Refused("unsafe_xml", i.filename)
-            got = len(head)
+            got, blocks = len(head), [head]
             while block := member.read(MB):
                 got += len(block)
                 if got > limits.member_bytes or total + got > limits.total_bytes:
                     raise Refused("too_large", f"{i.filename}: quá {limits.member_bytes / MB:.0f} MB")
+                if keep:
+                    blocks.append(block)
         total += got
-    return sum(1 for i in infos if i.filename.lower().startswith("xl/externallinks/") and
-               i.filename.lower().endswith(".xml"))
+        if keep:  # within the limits just checked
+            kept[i.filename] = b"".join(blocks)
+    links = sum(1 for i in infos if i.filename.lower().startswith("xl/externallinks/") and
+                i.filename.lower().endswith(".xml"))
+    return Facts(kind, links, _formulas_by_sheet(kept))
 
 
 _FORMULA = re.compile(rb"<(\w+:)?f[\s>/]")
@@ -183,16 +216,20 @@ _REF = re.compile(rb'\br="([A-Z]+[0-9]+)"')
 _VALUE = re.compile(rb"<(?:\w+:)?(?:v|is)>(?!</)")
 
 
-def sheet_formulas(path: Path, sheet: str) -> dict[str, bool]:
-    """A1 -> has a saved value, for the formula cells of one sheet of a checked .xlsx. A scan for the few formula
-    tags, not a parse of every cell: a sheet of 100,000 junk rows costs one pass over its bytes."""
-    from defusedxml import ElementTree as ET
+def _formulas_by_sheet(parts: dict[str, bytes]) -> dict[str, dict[str, bool]]:
+    """Sheet name -> {A1: has a saved value} for the sheets holding a formula; the workbook's XML is parsed only
+    when there is one."""
+    with_formulas = {name: data for name, data in parts.items()
+                     if name.startswith("xl/worksheets/") and _FORMULA.search(data)}
+    if not with_formulas:
+        return {}
+    sheets = sheet_parts(parts.get(_BOOK_PARTS[0], b""), parts.get(_BOOK_PARTS[1], b""))
+    return {sheet: formula_cells(with_formulas[part]) for sheet, part in sheets.items() if part in with_formulas}
 
-    with zipfile.ZipFile(path) as z:
-        part = _sheet_part(z, sheet, ET)
-        if part is None:
-            return {}
-        data = z.read(part)
+
+def formula_cells(data: bytes) -> dict[str, bool]:
+    """A1 -> has a saved value, for the formula cells of one sheet's XML. A scan for the few formula tags, not a
+    parse of every cell: a sheet of 100,000 junk rows costs one pass over its bytes."""
     found = {}
     for m in _FORMULA.finditer(data):
         start = max(data.rfind(b"<c ", 0, m.start()), data.rfind(b":c ", 0, m.start()) - 1)
@@ -206,15 +243,20 @@ def sheet_formulas(path: Path, sheet: str) -> dict[str, bool]:
     return found
 
 
-def _sheet_part(z: zipfile.ZipFile, sheet: str, ET) -> str | None:
+def sheet_parts(workbook: bytes, rels: bytes) -> dict[str, str]:
+    """Sheet name -> its part in the zip, from xl/workbook.xml and its relations (DTDs were refused already)."""
+    from defusedxml import ElementTree as ET
+
+    try:
+        book, links = ET.fromstring(workbook), ET.fromstring(rels)
+    except Exception:  # noqa: BLE001 - malformed or forbidden XML: no formula is found, calamine reports the file
+        return {}
     rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
-    book = ET.fromstring(z.read("xl/workbook.xml"))
-    rid = next((s.get(rel) for s in book.iter() if s.tag.endswith("}sheet") and s.get("name") == sheet), None)
-    if rid is None:
-        return None
-    rels = ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))
-    target = next((r.get("Target") for r in rels.iter() if r.get("Id") == rid), None)
-    if not target:
-        return None
-    target = target.lstrip("/") if target.startswith("/") else "xl/" + target
-    return os.path.normpath(target).replace(os.sep, "/")
+    targets = {r.get("Id"): r.get("Target") for r in links.iter()}
+    parts = {}
+    for s in book.iter():
+        target = targets.get(s.get(rel)) if s.tag.endswith("}sheet") else None
+        if target:
+            target = target.lstrip("/") if target.startswith("/") else "xl/" + target
+            parts[s.get("name")] = os.path.normpath(target).replace(os.sep, "/")
+    return parts

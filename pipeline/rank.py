@@ -33,15 +33,19 @@ def rank(c: Campaign, totals: pd.DataFrame) -> pd.DataFrame:
     chain = _chain(c, totals)
     # A key a bloc lacks (no vote recorded) is equal for all its units, never NaN != NaN.
     keyed = totals.fillna({col: float("-inf") for _, col, _ in chain})
+    key_columns = [keyed["total"]] + [keyed[col] if up else -keyed[col] for _, col, up in chain]
+    keys = list(zip(*key_columns))
+    records = totals.to_dict("records")
+    blocs: dict[str, list[int]] = {}
+    for i, bloc in enumerate(totals["bloc"]):
+        blocs.setdefault(bloc, []).append(i)
     out = []
-    for _, bloc in keyed.groupby("bloc", sort=False):
-        key = lambda r: (r["total"],) + tuple(r[col] if up else -r[col] for _, col, up in chain)  # noqa: E731
-        keys = {i: key(r) for i, r in bloc.iterrows()}
-        ordered = sorted(keys, key=lambda i: (tuple(-x for x in keys[i]), bloc.at[i, "unit"]))
+    for members in blocs.values():
+        ordered = sorted(members, key=lambda i: (tuple(-x for x in keys[i]), records[i]["unit"]))
         for i in ordered:
-            better = sum(1 for j in keys if keys[j] > keys[i])
-            same = [j for j in keys if keys[j] == keys[i] and j != i]
-            level = [j for j in keys if keys[j][0] == keys[i][0] and j != i]
+            better = sum(1 for j in members if keys[j] > keys[i])
+            same = [j for j in members if keys[j] == keys[i] and j != i]
+            level = [j for j in members if keys[j][0] == keys[i][0] and j != i]
             note = ""
             if same:
                 note = "Đồng hạng: bằng điểm và bằng mọi tiêu chí tách; Hội nghị khối xem xét"
@@ -49,7 +53,7 @@ def rank(c: Campaign, totals: pd.DataFrame) -> pd.DataFrame:
                 # the first key of the chain on which the units level on points differ
                 n = next(n for n in range(1, len(chain) + 1) if any(keys[j][n] != keys[i][n] for j in level))
                 note = "Bằng điểm; tách theo " + _label(chain[n - 1][0])
-            out.append({**totals.loc[i].to_dict(), "rank": better + 1, "tied": "x" if same else "", "tie_note": note})
+            out.append({**records[i], "rank": better + 1, "tied": "x" if same else "", "tie_note": note})
     return pd.DataFrame(out).reset_index(drop=True)
 
 

@@ -1,6 +1,10 @@
 """Read stage: one stored return -> its _meta and a long DataFrame of values with their cells."""
 from __future__ import annotations
 
+import functools
+import hashlib
+import pickle
+import sys
 from collections import namedtuple
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,8 +14,9 @@ import pandas as pd
 from schemas import returns as R
 
 from .issues import WARNING, Issue
-from .intake import Refused, legacy_vietnamese
-from .workbook import Book, cell_name, find_header, text
+from .pool import pmap
+from .intake import Limits, Refused, legacy_vietnamese
+from .workbook import Book, atomic, cell_name, find_header, text
 
 # A return's tables have a few dozen rows: a sheet is read no further than this (100,000 junk rows cost nothing).
 ROW_CAP = 5000
@@ -28,6 +33,7 @@ class Return:
     rows: list  # Row records, one per table row, in sheet order (columns of schemas.returns.RETURN_ROWS)
     issues: list[Issue] = field(default_factory=list)
     formulas: dict[tuple[str, str], bool] = field(default_factory=dict)  # (sheet, A1) -> Excel saved its value
+    refused: str = ""  # the code of what stopped reading the file at all (unreadable, too_large ...), if anything
 
 
 def read_meta(book: Book) -> dict[str, str]:
@@ -37,18 +43,60 @@ def read_meta(book: Book) -> dict[str, str]:
     return {text(r[0]): text(r[1]) for r in book.rows(sheet) if len(r) >= 2 and text(r[0])}
 
 
-def read_return(path: Path, file: str | None = None) -> Return:
+def read_return(path: Path, file: str | None = None, limits: Limits | None = None) -> Return:
     """Read a return by its header texts, never by fixed addresses; `file` is the name shown to people.
 
-    A file that cannot be read comes back with no rows and an `unreadable` issue, never an exception.
+    A file that cannot be read comes back with no rows and its one issue (`refused` set), never an exception.
     """
     file = file or Path(path).name
     try:
-        return _read(Book(path), file)
+        return _read(Book(path, limits), file)
     except Refused as e:  # known by its bytes: one cause, one issue
-        return Return(file, {}, [], [Issue(e.code, file=file, params={"reason": e.reason})])
+        return Return(file, {}, [], [Issue(e.code, file=file, params={"reason": e.reason})], refused=e.code)
     except Exception as e:  # calamine raises several types for damaged files
-        return Return(file, {}, [], [Issue("unreadable", file=file, params={"reason": str(e)[:200]})])
+        return Return(file, {}, [], [Issue("unreadable", file=file, params={"reason": str(e)[:200]})],
+                      refused="unreadable")
+
+
+# --- read once: a stored return's reading kept beside it, keyed by its bytes, its name and this reader --------
+
+def _fingerprint() -> str:
+    """This reader's code and calamine's version: a changed reader never serves an old reading."""
+    import python_calamine
+    from schemas import returns
+    from . import intake, issues, workbook
+
+    h = hashlib.sha256(getattr(python_calamine, "__version__", "").encode())
+    for module in (sys.modules[__name__], intake, issues, workbook, returns):
+        h.update(Path(module.__file__).read_bytes())
+    return h.hexdigest()[:16]
+
+
+@functools.lru_cache(maxsize=1)
+def fingerprint() -> str:
+    return _fingerprint()
+
+
+def cache_path(cache: Path, stored: Path, file: str, limits: Limits | None) -> Path:
+    key = hashlib.sha256(f"{stored.name}\0{file}\0{limits}\0{fingerprint()}".encode()).hexdigest()[:32]
+    return cache / f"{key}.pickle"
+
+
+def read_stored(stored: Path, file: str, cache: Path | None = None, limits: Limits | None = None) -> Return:
+    """read_return of a stored submission, through `cache` (out/cache/returns/): a file read by collect is not
+    read again by validate, and an unchanged submission not on the next run. The cache is only ever ours:
+    a damaged entry is read again, never trusted."""
+    if cache is None:
+        return read_return(stored, file, limits)
+    path = cache_path(cache, stored, file, limits)
+    ret = _cached(path, file)
+    if ret is not None:
+        return ret
+    ret = read_return(stored, file, limits)
+    cache.mkdir(parents=True, exist_ok=True)
+    with atomic(path) as tmp:
+        tmp.write_bytes(pickle.dumps(ret, protocol=pickle.HIGHEST_PROTOCOL))
+    return ret
 
 
 def _read(book: Book, file: str) -> Return:
@@ -112,6 +160,34 @@ def _cut(value: str, sheet: str, cell: str, issues: list, unit: str, file: str) 
     issues.append(Issue("text_too_long", WARNING, unit, file, sheet, cell,
                         params={"length": len(value), "limit": TEXT_LIMIT}))
     return value[:TEXT_LIMIT - 1] + "…"
+
+
+def _cached(path: Path, file: str) -> Return | None:
+    try:
+        with open(path, "rb") as f:
+            ret = pickle.load(f)
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
+        return None
+    return ret if isinstance(ret, Return) and ret.file == file else None
+
+
+def _read_one(shared: tuple, item: tuple[Path, str]) -> Return:
+    cache, limits = shared
+    return read_stored(item[0], item[1], cache, limits)
+
+
+def read_all(stored: list[tuple[Path, str]], cache: Path | None = None, limits: Limits | None = None,
+             jobs: int | None = 1, progress=lambda ret: None) -> list[Return]:
+    """read_stored of every (stored file, name shown), in order: kept readings loaded here, the others read on
+    `jobs` processes."""
+    found = [_cached(cache_path(cache, path, file, limits), file) if cache else None for path, file in stored]
+    for ret in found:
+        if ret is not None:
+            progress(ret)
+    missing = [i for i, ret in enumerate(found) if ret is None]
+    for i, ret in zip(missing, pmap(_read_one, [stored[i] for i in missing], (cache, limits), jobs, progress)):
+        found[i] = ret
+    return found
 
 
 # Plain records, not a frame per file: building a DataFrame cost ~90 % of reading a return (profiled).

@@ -74,47 +74,62 @@ def with_review(m: pd.DataFrame, reviewed: pd.DataFrame | None) -> pd.DataFrame:
     return m
 
 
-def _base(c: Campaign, unit_code: str, scores: pd.Series) -> float:
-    """Sum of the criteria, with not-applicable criteria handled by the campaign's policy."""
-    unit = c.unit(unit_code)
-    total = float(scores.sum())
-    applicable = [k for k in c.leaves if c.applies(k, unit)]
-    missing = [k for k in c.leaves if not c.applies(k, unit)]
-    if not missing:
+def _base(c: Campaign, unit_code: str, scores) -> float:
+    """Sum of the criteria (`scores`: the unit's scores, or their sum), with not-applicable criteria handled by the
+    campaign's policy."""
+    total = float(scores.sum()) if hasattr(scores, "sum") else float(scores)
+    left_out, applicable = _not_applicable(c, unit_code)
+    if not left_out:
         return total
     if c.settings.na_policy == "du_diem":
-        return total + sum(k.max for k in missing)
-    return total * c.settings.scale / sum(k.max for k in applicable)
+        return total + left_out
+    return total * c.settings.scale / applicable
+
+
+def _not_applicable(c: Campaign, unit_code: str) -> tuple[float, float]:
+    """(the maxima of the criteria not applicable to the unit, the maxima of the others)."""
+    unit = c.unit(unit_code)
+    left_out = sum(k.max for k in c.leaves if not c.applies(k, unit))
+    return left_out, sum(k.max for k in c.leaves if c.applies(k, unit))
 
 
 def totals(c: Campaign, values: pd.DataFrame, m: pd.DataFrame) -> pd.DataFrame:
-    """Per unit: self and reviewed totals, bonus, deductions, total, grade and group subtotals."""
+    """Per unit: self and reviewed totals, bonus, deductions, total, grade and group subtotals.
+
+    Grouped once for all units (a look-up per unit of the whole matrix grows with the square of the campaign)."""
     s = c.settings
-    items = {i.code: i for i in c.items}
-    claims = dict(tuple(values[values["section"] == "items"].groupby("unit", sort=False)))
-    no_claims = values.iloc[0:0]
+    kinds = {i.code: i.kind for i in c.items}
+    bonus: dict[str, float] = {}
+    deduction: dict[str, float] = {}
+    claims = values[values["section"] == "items"]
+    for unit, code, x in zip(claims["unit"], claims["code"], claims["score"]):
+        into = bonus if kinds[code] == "thưởng" else deduction if kinds[code] == "trừ" else None
+        if into is not None:
+            into[unit] = into.get(unit, 0.0) + x
     groups = [k.code for k in c.criteria if k.parent is None]
+    by_unit = m.groupby("unit", sort=False)
+    sums = by_unit[["self", "final"]].sum()
+    by_group = m.groupby(["unit", "group"], sort=False)["final"].sum().to_dict()
     rows = []
-    for unit, um in m.groupby("unit", sort=False):
+    for unit, self_sum, final_sum in zip(sums.index, sums["self"], sums["final"]):
         u = c.unit(unit)
-        uc = claims.get(unit, no_claims)
-        bonus = min(s.bonus_cap, float(sum(x for code, x in zip(uc["code"], uc["score"]) if items[code].kind == "thưởng")))
-        deduction = float(sum(x for code, x in zip(uc["code"], uc["score"]) if items[code].kind == "trừ"))
+        plus = min(s.bonus_cap, float(bonus.get(unit, 0.0)))
+        minus = float(deduction.get(unit, 0.0))
         if s.deduction_cap is not None:
-            deduction = min(deduction, s.deduction_cap)
-        self_total = _base(c, unit, um["self"])
-        final = _base(c, unit, um["final"])
-        total = final + bonus - deduction
+            minus = min(minus, s.deduction_cap)
+        self_total = _base(c, unit, self_sum)
+        final = _base(c, unit, final_sum)
+        total = final + plus - minus
         if not s.allow_over_scale:
             total = min(total, s.scale)
         total = round_half_up(total, s.rounding)
         row = {"bloc": u.bloc, "unit": unit, "name": u.name, "short_name": u.short_name,
                "self_total": round_half_up(self_total, s.rounding),
                "reviewed_total": round_half_up(final, s.rounding),
-               "bonus": bonus, "deduction": deduction, "total": total, "grade": grade(c, total)}
+               "bonus": plus, "deduction": minus, "total": total, "grade": grade(c, total)}
         for g in groups:
             # rounded so that equal subtotals reached by different sums compare equal in the tie-break
-            row[f"group:{g}"] = round(float(um.loc[um["group"] == g, "final"].sum()), 9)
+            row[f"group:{g}"] = round(float(by_group.get((unit, g), 0.0)), 9)
         rows.append(row)
     columns = ["bloc", "unit", "name", "short_name", "self_total", "reviewed_total", "bonus", "deduction", "total",
                "grade", *(f"group:{g}" for g in groups)]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import os
 import re
 import unicodedata
@@ -14,7 +15,7 @@ import pandera.pandas as pa
 from python_calamine import CalamineWorkbook
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
-from .intake import Limits, check_file, sheet_formulas
+from .intake import Limits, check_file
 from .issues import ERROR, WARNING, Issue
 
 _SPACES = re.compile(r"[\s\u00a0\u2007\u202f\ufeff]+")
@@ -26,6 +27,8 @@ def text(value) -> str:
     """A cell as clean text: NFC, no non-breaking or repeated spaces, integral floats without '.0'."""
     if value is None or value == "":
         return ""
+    if type(value) is str and value.isascii() and value.isprintable() and "  " not in value:
+        return value.strip(" ")  # nothing to normalise: the common case, kept quick
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, dt.datetime) and value.time() == dt.time():
@@ -80,8 +83,9 @@ def vn_time(iso: str) -> str:
     return when.strftime("%d/%m/%Y") if len(iso) <= 10 else when.strftime("%H:%M %d/%m/%Y")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def cell_name(row: int, col: int) -> str:
-    """Zero-based row and column to Excel's A1."""
+    """Zero-based row and column to Excel's A1 (cached: every return names the same few hundred cells)."""
     return xl_rowcol_to_cell(row, col)
 
 
@@ -128,9 +132,7 @@ class Book:
 
     def formulas(self, sheet: str) -> dict[str, bool]:
         """A1 -> whether Excel saved its value, for every formula cell of an .xlsx sheet ({} for other formats)."""
-        if self.facts.kind not in ("xlsx", "xlsm"):
-            return {}
-        return sheet_formulas(self.path, sheet)
+        return self.facts.formulas.get(sheet, {})
 
     def find_sheet(self, name: str) -> str | None:
         """The sheet's real name, matched the way a person would (case, spaces and NFC ignored)."""
@@ -273,18 +275,11 @@ def _cell_order(cell: str) -> tuple[int, str]:
 # --- outputs written whole or not at all; one run at a time ------------------------------------------------------
 
 def temp_path(path: Path) -> Path:
-    """Where `path` is written before it is renamed into place: beside it, hidden, not ending in .xlsx. What a
-    killed run left (its own temporary file) is removed first: runs hold the campaign's lock."""
+    """Where `path` is written before it is renamed into place: beside it, hidden, not ending in .xlsx. One name
+    per target (runs hold the campaign's lock, processes of one run write different targets): what a killed run
+    left is overwritten, with no scan of a folder that may hold thousands of files."""
     path = Path(path)
-    for stale in path.parent.glob(f".{glob_escape(path.name)}.*.tmp"):
-        with contextlib.suppress(OSError):
-            stale.unlink()
-    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
-
-
-def glob_escape(name: str) -> str:
-    import glob
-    return glob.escape(name)
+    return path.with_name(f".{path.name}.tmp")
 
 
 @contextlib.contextmanager

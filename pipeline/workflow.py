@@ -19,7 +19,8 @@ from .awards import propose
 from .proposal import write_proposal
 from .inputs import missing_inputs
 from .rank import rank
-from .read import check_rows, read_return
+from .intake import Limits
+from .read import check_rows, read_all
 from .registration import registrations
 from .report import YearEnd, write_results, write_validation
 from .review import apply_claims, claims_to_review, load_reviews, self_scores
@@ -63,6 +64,11 @@ class Paths:
         return self.out / "outbox"
 
     @property
+    def cache(self) -> Path:
+        """What reading each stored return found, kept so that a file is read once (thidua's own, never edited)."""
+        return self.out / "cache" / "returns"
+
+    @property
     def reviews(self) -> Path:
         """Completed reviews, put here by the officer (never written by thidua)."""
         return self.root / "review"
@@ -70,7 +76,7 @@ class Paths:
 
 @locked
 def run_collect(root: Path, sources: list[Path] | None = None, progress=lambda r: None, imap: str = "",
-                password: str = "", since=None) -> list[Receipt]:
+                password: str = "", since=None, jobs: int | None = None) -> list[Receipt]:
     """Collect the inbox (or the sources given) and, with `imap`, an IMAP folder read-only."""
     p = Paths(root)
     c = load_checked(p.campaign)
@@ -81,7 +87,7 @@ def run_collect(root: Path, sources: list[Path] | None = None, progress=lambda r
     if imap:
         from .mail.imap import read_imap
     mail = read_imap(imap, password, since) if imap else ()
-    return collect(c, sources, p.submissions, progress, mail)
+    return collect(c, sources, p.submissions, progress, mail, p.cache, jobs)
 
 
 @dataclass
@@ -95,17 +101,13 @@ class Validation:
 
 
 @locked
-def run_validate(root: Path, progress=lambda unit: None, feedback: bool = False) -> Validation:
+def run_validate(root: Path, progress=lambda unit: None, feedback: bool = False, jobs: int | None = None) -> Validation:
     """Read the newest version of every unit's return and check it; writes out/validation.xlsx and, with
     `feedback`, out/feedback/<unit>.xlsx for every unit with issues."""
     p = Paths(root)
     c = load_checked(p.campaign)
     receipts, sender_issues = screen_senders(c, load_receipts(p.submissions))
-    received = {}
-    for unit, versions in latest(receipts).items():
-        newest = versions[-1]
-        received[unit] = Received(read_return(p.submissions / newest.stored, newest.original), newest, tuple(versions))
-        progress(unit)
+    received = read_latest(c, p, receipts, progress, jobs)
     check_rows([r.ret for r in received.values()])
     rejected = [r for r in receipts if r.status != "ok" and r.form == "score"]
     issues, values, valid = validate(c, received, rejected)
@@ -115,6 +117,15 @@ def run_validate(root: Path, progress=lambda unit: None, feedback: bool = False)
     if feedback:
         write_feedbacks(p, v)
     return v
+
+
+def read_latest(c: Campaign, p: Paths, receipts: list[Receipt], progress=lambda unit: None,
+                jobs: int | None = None) -> dict[str, Received]:
+    """Each unit's newest score return, read (or its reading from collect kept in the cache), with its versions."""
+    newest = latest(receipts)
+    rets = read_all([(p.submissions / v[-1].stored, v[-1].original) for v in newest.values()], p.cache,
+                    Limits.of(c.settings.max_file_mb), jobs, lambda ret: progress(ret.meta.get("unit_code", "")))
+    return {unit: Received(ret, versions[-1], tuple(versions)) for (unit, versions), ret in zip(newest.items(), rets)}
 
 
 def write_feedbacks(p: Paths, v: Validation) -> list[Path]:

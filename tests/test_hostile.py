@@ -24,7 +24,7 @@ from click.testing import CliRunner
 from pipeline.cli import main
 from pipeline.collect import load_receipts
 from pipeline.issues import ERROR, MESSAGES, WARNING
-from pipeline.intake import _sheet_part
+from pipeline.intake import sheet_parts
 from pipeline.workbook import run_lock
 from pipeline.workflow import run_collect, run_validate
 from schemas import returns as R
@@ -99,9 +99,8 @@ def rezip(src: Path, change=None, add: dict | None = None) -> bytes:
 
 
 def sheet_xml(path: Path, sheet: str) -> str:
-    from defusedxml import ElementTree as ET
     with zipfile.ZipFile(path) as z:
-        return _sheet_part(z, sheet, ET)
+        return sheet_parts(z.read("xl/workbook.xml"), z.read("xl/_rels/workbook.xml.rels"))[sheet]
 
 
 def on_sheet(path: Path, sheet: str, edit) -> bytes:

@@ -1,0 +1,57 @@
+"""Both cores: a function mapped over work items by a pool of processes, results in the items' order.
+
+The output is the same whatever the number of processes: results come back in order and the callers write
+them in that order. `shared` (the campaign, a cache folder) reaches the workers by fork, never pickled per item.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+from typing import Callable, Iterable, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# Fewer items than this are not worth starting processes for (a fork costs a few milliseconds).
+SERIAL_BELOW = 16
+
+_WORK: tuple | None = None  # (function, shared) for the forked workers
+
+
+def default_jobs() -> int:
+    """The cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _call(item):
+    fn, shared = _WORK
+    return fn(shared, item)
+
+
+def pmap(fn: Callable[[object, T], R], items: Iterable[T], shared=None, jobs: int | None = None,
+         progress: Callable[[R], None] = lambda result: None) -> list[R]:
+    """[fn(shared, item) for item in items], on `jobs` processes (default: every core); `progress` is called in
+    this process after each result, in order."""
+    global _WORK
+    items = list(items)
+    jobs = min(jobs or default_jobs(), len(items))
+    if jobs <= 1 or len(items) < SERIAL_BELOW or "fork" not in multiprocessing.get_all_start_methods():
+        results = []
+        for item in items:
+            results.append(fn(shared, item))
+            progress(results[-1])
+        return results
+    _WORK = (fn, shared)
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            results = []
+            # chunks: a few per process and per tenth of the work, so progress still moves
+            for result in pool.imap(_call, items, chunksize=max(1, min(64, len(items) // (jobs * 10)))):
+                results.append(result)
+                progress(result)
+            return results
+    finally:
+        _WORK = None

@@ -26,7 +26,13 @@ check: $(STAMP)
 templates: $(STAMP)
 	$(BIN)/thidua templates $(CAMPAIGN)
 
-rank: templates
+# `make rank` writes the templates only when the covenant (or the code that writes them) changed since.
+TEMPLATES_MADE := $(CAMPAIGN)/out/templates/.made
+$(TEMPLATES_MADE): $(CAMPAIGN)/campaign.xlsx pipeline/templates.py pipeline/campaign.py $(STAMP)
+	$(BIN)/thidua templates $(CAMPAIGN)
+	touch $@
+
+rank: $(TEMPLATES_MADE)
 	$(BIN)/thidua collect $(CAMPAIGN)
 	$(BIN)/thidua rank $(CAMPAIGN)
 

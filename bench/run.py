@@ -6,7 +6,8 @@
 Builds campaign.xlsx (4 groups, 40 leaves of all four kinds on a 100-point scale, blocs of ~20 units) with
 pipeline.campaign_book.write_campaign and one filled return per unit with pipeline.templates.write_template
 (seeded random valid scores, `--faulty` percent of them given one defect; written by `--jobs` processes).
-Then, in this one process, times the stages as `thidua rank` runs them: load_checked, collect, read_return of
+Then, in this process and its `--jobs` workers, times the stages as `thidua rank` runs them: load_checked,
+collect (which reads each new return once, keeping the reading), the kept readings of
 every stored return, validate, the validation report, score (matrix, totals), rank and write_results. Last, on
 the same sample of files, the project's reader against python-calamine's bare read (the floor) and the naive
 one (pandas.read_excel with openpyxl, plus openpyxl.load_workbook for _meta); then the goals of issue 12 as
@@ -48,7 +49,8 @@ import schemas
 from pipeline.campaign import Campaign
 from pipeline.campaign_book import EXAMPLE, write_campaign
 from pipeline.check import load_checked
-from pipeline.collect import collect, latest
+from pipeline.collect import collect
+from pipeline.pool import default_jobs
 from pipeline.issues import ERROR
 from pipeline.awards import propose
 from pipeline.proposal import write_proposal
@@ -60,8 +62,8 @@ from pipeline.review import write_all as write_reviews
 from pipeline.score import matrix, totals, with_review
 from pipeline.votes import ballots_frame, margins, succession, tally, with_votes
 from pipeline.templates import Fill, write_template
-from pipeline.validate import Received, validate
-from pipeline.workflow import Paths, Validation, unit_summary, unranked_units
+from pipeline.validate import validate
+from pipeline.workflow import Paths, Validation, read_latest, unit_summary, unranked_units
 
 from schemas import returns as R
 
@@ -351,23 +353,20 @@ def prepare(root: Path, args, units: int) -> list[Row]:
     return rows
 
 
-def stages(root: Path, meter: Meter, units: int) -> dict:
-    """Every stage of `thidua rank`, in this process, as workflow.run_validate and run_rank chain them."""
+def stages(root: Path, meter: Meter, units: int, jobs: int) -> dict:
+    """Every stage of `thidua rank`, in this process (and its `jobs` workers), as workflow.run_collect,
+    run_validate and run_rank chain them."""
     p = Paths(root)
     with meter.stage("load_checked campaign.xlsx", units, "units"):
         c = load_checked(p.campaign)
 
-    with meter.stage("collect", per="files") as row:
-        receipts = collect(c, [p.inbox], p.submissions)
+    # collect reads every new return in full (kept in out/cache/returns/); validate takes the readings from there
+    with meter.stage(f"collect (and read, {jobs} proc)", per="files") as row:
+        receipts = collect(c, [p.inbox], p.submissions, cache=p.cache / "returns", jobs=jobs)
         row.count = len(receipts)
 
-    with meter.stage("read (read_return, calamine)", per="files") as row:
-        received = {}
-        for i, (unit, versions) in enumerate(latest(receipts).items(), 1):
-            newest = versions[-1]
-            received[unit] = Received(read_return(p.submissions / newest.stored, newest.original), newest, tuple(versions))
-            if i % 1000 == 0:
-                log(f"  read {i}")
+    with meter.stage("read: the readings kept by collect", per="files") as row:
+        received = read_latest(c, p, receipts, jobs=jobs)
         row.count = len(received)
 
     # The rows' contract, checked once for all returns where the pipeline does it so (workflow.run_validate).
@@ -434,7 +433,7 @@ def run(root: Path, args, units: int) -> dict:
     meter = Meter(trace=not args.no_trace)
     if meter.trace:
         tracemalloc.start()
-    done = stages(root, meter, units)
+    done = stages(root, meter, units, args.jobs)
     if meter.trace:
         tracemalloc.stop()
     gc.collect()  # the stages' data is gone: the readers are compared without a big live heap for the GC to walk
@@ -498,7 +497,8 @@ def main(argv=None) -> int:
     ap.add_argument("--reuse", action="store_true", help="reuse campaign.xlsx and inbox/ of a kept run of the same --units/--seed (implies --keep)")
     ap.add_argument("--sample", type=int, default=500, help="files for the reader comparison (default min(N, 500))")
     ap.add_argument("--seed", type=int, default=2026)
-    ap.add_argument("--jobs", type=int, default=2, help="processes generating returns (default 2)")
+    ap.add_argument("--jobs", type=int, default=default_jobs(),
+                    help=f"processes generating returns and running the stages (default: every core, {default_jobs()})")
     ap.add_argument("--faulty", type=float, default=0.0,
                     help="percent of returns given one defect (decimal comma, late, score over max, missing "
                          "explanation); default 0: every return valid")

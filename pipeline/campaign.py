@@ -85,6 +85,7 @@ class Settings:
     legal_basis: str = ""  # quoted in the reasons; blank: the law and decree in force on the signing date
     claim_policy: str = "cat"  # a bonus/deduction claim over its cap or off its step: cat (capped), bo (not counted), loi (error)
     doc_code: str = ""  # the issuing body's document code (TTr-<doc_code>); blank: its initials, with a warning
+    matrix_blocs: int = 30  # the results workbook has a `Ma trận <bloc>` sheet per bloc up to this many blocs
 
     @property
     def document_code(self) -> str:
@@ -372,6 +373,13 @@ def _doc_code(v) -> str:
     return s
 
 
+def _count(v) -> int:
+    x = _num(v)
+    if not (x.is_integer() and x >= 0):
+        raise ValueError("phải là số nguyên không âm")
+    return int(x)
+
+
 def _port(v) -> int:
     x = _num(v)
     if not (x.is_integer() and 0 < x < 65536):
@@ -446,6 +454,8 @@ SETTINGS = {
     "smtp_user": ("Tài khoản SMTP (mật khẩu không ghi ở đây: nhập khi gửi)", text, ""),
     "mail_trusted": ("Email được gửi bản tự chấm thay đơn vị (cán bộ thi đua, Trưởng khối; cách nhau bởi ;)",
                      _emails, ()),
+    "matrix_blocs": ("Số khối tối đa có trang ma trận điểm trong kết quả (nhiều khối hơn: xem Nguồn số liệu)",
+                     _count, 30),
     "claim_policy": ("Khoản thưởng, trừ vượt mức tối đa hoặc lệch bước điểm (cat: tính theo mức tối đa và bước, cảnh "
                      "báo; bo: không tính khoản đó, cảnh báo; loi: lỗi, bản tự chấm không được tính)",
                      _choice("cat", "bo", "loi"), "cat"),

@@ -165,7 +165,7 @@ EXAMPLE = {
         ("grade_fair", 70), ("grade_complete", 50), ("quorum", "2/3"), ("leader_vote_share", 50),
         ("tie_break", "nhom:I, it_diem_tru, nhieu_diem_thuong, phieu"), ("na_policy", "quy_doi"),
         ("review_tolerance", 2), ("reform_date", "2025-07-01"), ("legal_basis", None), ("head_rotation", "pho_len_truong"),
-        ("max_file_mb", 10), ("vote_base", "thanh_vien"), ("proposal_date", None), ("signer_title", "CHỦ TỊCH"),
+        ("max_file_mb", 10), ("matrix_blocs", 30), ("vote_base", "thanh_vien"), ("proposal_date", None), ("signer_title", "CHỦ TỊCH"),
         ("signer_name", ""), ("recipients", "Lưu: VT, TĐKT"),
         ("mail_from", "thiduakhenthuong@example.gov.vn"), ("mail_from_name", "Ban Thi đua - Khen thưởng"),
         ("smtp_host", "mail.example.gov.vn"), ("smtp_port", None), ("smtp_security", "starttls"),

@@ -1,8 +1,10 @@
 """Covenant check: campaign.xlsx -> Campaign plus every problem in it, each at its sheet and cell."""
 from __future__ import annotations
 
+import hashlib
 import math
 import re
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -70,10 +72,11 @@ def _as_written(book: Book, schema):
     return schema.update_columns({name: {"title": title} for name, title in renamed.items()})
 
 
-def load_checked(path: Path, warnings: list[Issue] | None = None) -> Campaign:
+def load_checked(path: Path, warnings: list[Issue] | None = None, cache: Path | None = None) -> Campaign:
     """The campaign for a stage that needs a sound covenant; any error in it stops the run. The warnings are
-    added to `warnings` when given."""
-    campaign, issues = load_campaign(path)
+    added to `warnings` when given. With `cache` (out/cache/), an unchanged campaign.xlsx is not read and
+    checked again: every stage starts with it."""
+    campaign, issues = _load_cached(Path(path), cache) if cache is not None else load_campaign(path)
     if warnings is not None:
         warnings += [i for i in issues if i.severity != ERROR]
     errors = [i for i in issues if i.severity == ERROR]
@@ -82,6 +85,27 @@ def load_checked(path: Path, warnings: list[Issue] | None = None) -> Campaign:
         raise ThiduaError(f"{Path(path).name} có {len(errors)} lỗi, chạy `thidua check` để xem; "
                           f"lỗi đầu tiên: {first.where()}: {first.message()}")
     return campaign
+
+
+def _load_cached(path: Path, cache: Path) -> tuple[Campaign | None, list[Issue]]:
+    """load_campaign, kept under out/cache/campaign/ by the file's bytes and the code that checks it."""
+    from . import cache as kept, campaign, issues, workbook
+
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return load_campaign(path)  # says what is wrong with the path
+    import python_calamine
+
+    code = kept.code_fingerprint(sys.modules[__name__], campaign, issues, workbook, S,
+                                 extra=getattr(python_calamine, "__version__", ""))
+    entry = kept.entry(Path(cache) / "campaign", hashlib.sha256(data).hexdigest(), path.name, code)
+    found = kept.load(entry, tuple)
+    if found is not None:
+        return found
+    found = load_campaign(path)
+    kept.store(entry, found)
+    return found
 
 
 def _readable(issue: Issue) -> Issue:

@@ -39,6 +39,10 @@ def _campaign_dir(ctx, param, value) -> Path:
 
 
 CAMPAIGN = click.argument("campaign", type=click.Path(file_okay=False), callback=_campaign_dir)
+# Reading returns and writing/reading review workbooks run on this many processes; the outputs are the same
+# whatever the number.
+JOBS = click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, metavar="N",
+                    help="Processes for reading returns and review workbooks (default: every core).")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -133,8 +137,9 @@ def _bar(label: str, length: int):
                    "THIDUA_IMAP_PASSWORD (or THIDUA_SMTP_PASSWORD), else asked.")
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d", "%d/%m/%Y"]), default=None,
               help="With --imap: only messages from this day on (2025-12-01 or 01/12/2025).")
+@JOBS
 @_stops_cleanly
-def collect(campaign, sources, imap_url, since):
+def collect(campaign, sources, imap_url, since, jobs):
     """Thu nhận bản tự chấm. Reads CAMPAIGN/inbox/ (or SOURCES): workbooks (.xlsx .xlsm .xls .ods), mail
     (.eml, .mbox, Maildir folders, a Zimbra export .tgz) and, with --imap, a mailbox folder on the server
     (nothing there is flagged, moved or deleted). Every workbook, and every workbook attached to a message, is
@@ -155,7 +160,7 @@ def collect(campaign, sources, imap_url, since):
     # How many files the mailboxes hold is known only once read: the bar counts, without a total.
     with click.progressbar((x for x in ()), label="Thu nhận", file=sys.stderr, show_pos=True) as bar:
         receipts = run_collect(campaign, list(sources) or None, lambda r: bar.update(1), imap_url, password,
-                               since.date() if since else None)
+                               since.date() if since else None, jobs)
     for r in receipts:
         mark = "✓" if r.status == "ok" else "·" if r.status == "evidence" else "✗"
         kind = "phiếu đăng ký thi đua, " if r.form == "registration" else ""
@@ -244,15 +249,16 @@ def _send(campaign: Path, what: str, written: list, resend: bool) -> None:
 
 @main.command()
 @CAMPAIGN
+@JOBS
 @_stops_cleanly
-def status(campaign):
+def status(campaign, jobs):
     """Tình hình nộp bài. Reads out/submissions/ (after collect) and CAMPAIGN/review/; prints per unit:
     returned (versions; when and from which address the one that counts came), late, missing, has errors,
     evidence files; per bloc: the completed review and the
     ballot, and how many registration forms came in."""
     from .workflow import run_validate, unit_summary, year_end_status
 
-    v = run_validate(campaign)
+    v = run_validate(campaign, jobs=jobs)
     frame = unit_summary(v)
     for bloc, rows in frame.groupby("bloc", sort=False):
         click.secho(f"Khối {bloc}", bold=True)
@@ -283,8 +289,9 @@ def _print_issues(v) -> None:
 
 @main.command()
 @CAMPAIGN
+@JOBS
 @_stops_cleanly
-def validate(campaign):
+def validate(campaign, jobs):
     """Kiểm tra bản tự chấm. Reads out/submissions/ (after collect); writes out/validation.xlsx
     (sheet Lỗi: unit, file, sheet, cell, code, severity, message) and, for every unit with issues,
     out/feedback/<unit>.xlsx: its own issues with how to fix them, and a copy of its return with each problem
@@ -292,7 +299,7 @@ def validate(campaign):
     error."""
     from .workflow import Paths, run_validate
 
-    v = run_validate(campaign, feedback=True)
+    v = run_validate(campaign, feedback=True, jobs=jobs)
     _print_issues(v)
     click.echo(f"Đã ghi {campaign / 'out' / 'validation.xlsx'}")
     feedback = sorted(Paths(campaign).feedback.glob("*.xlsx")) if Paths(campaign).feedback.is_dir() else []
@@ -304,8 +311,9 @@ def validate(campaign):
 
 @main.command()
 @CAMPAIGN
+@JOBS
 @_stops_cleanly
-def review(campaign):
+def review(campaign, jobs):
     """Bảng thẩm định, bỏ phiếu cho Trưởng khối. Reads out/submissions/ (after collect); writes
     out/review/<bloc>.xlsx per bloc: sheet Thẩm định (self scores beside editable reviewed scores, a note
     column) and sheet Bỏ phiếu (votes for the leading unit, next year's head and deputy; units present,
@@ -314,7 +322,7 @@ def review(campaign):
     from .workflow import Paths, generated_at, run_review
 
     c_file = campaign / "campaign.xlsx"
-    paths, v = run_review(campaign, generated_at(c_file))
+    paths, v = run_review(campaign, generated_at(c_file), jobs=jobs)
     _print_issues(v)
     for path in paths:
         click.echo(f"Đã ghi {path}")
@@ -323,8 +331,9 @@ def review(campaign):
 
 @main.command()
 @CAMPAIGN
+@JOBS
 @_stops_cleanly
-def rank(campaign):
+def rank(campaign, jobs):
     """Chấm điểm, xếp hạng, đề nghị khen thưởng. Reads out/submissions/ (after collect), the completed
     reviews and votes in CAMPAIGN/review/, registrations; writes out/validation.xlsx,
     out/results-<year>.xlsx (ranking, proposals and units held back with reasons, vote tally, next year's
@@ -332,7 +341,7 @@ def rank(campaign):
     issuer). Ranks what is valid, lists what it left out and why; exit 0 when written."""
     from .workflow import Paths, run_rank
 
-    path, v, ranked, year_end = run_rank(campaign)
+    path, v, ranked, year_end = run_rank(campaign, jobs=jobs)
     _print_issues(v)
     for r in year_end.proposals.itertuples():
         click.echo(f"Đề nghị  {r.bloc:4} {r.unit:6} {r.short_name[:30]:30} {r.award} ({r.issuer})"

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
-import pickle
 import sys
 from collections import namedtuple
 from dataclasses import dataclass, field
@@ -13,10 +11,11 @@ import pandas as pd
 
 from schemas import returns as R
 
+from .cache import code_fingerprint, entry, load, store
 from .issues import WARNING, Issue
 from .pool import pmap
 from .intake import Limits, Refused, legacy_vietnamese
-from .workbook import Book, atomic, cell_name, find_header, text
+from .workbook import Book, cell_name, find_header, text
 
 # A return's tables have a few dozen rows: a sheet is read no further than this (100,000 junk rows cost nothing).
 ROW_CAP = 5000
@@ -58,45 +57,59 @@ def read_return(path: Path, file: str | None = None, limits: Limits | None = Non
                       refused="unreadable")
 
 
-# --- read once: a stored return's reading kept beside it, keyed by its bytes, its name and this reader --------
+# --- read once: a stored return's reading kept in out/cache/returns/, keyed by its bytes, its name and this reader
 
-def _fingerprint() -> str:
+@functools.lru_cache(maxsize=1)
+def fingerprint() -> str:
     """This reader's code and calamine's version: a changed reader never serves an old reading."""
     import python_calamine
     from schemas import returns
     from . import intake, issues, workbook
 
-    h = hashlib.sha256(getattr(python_calamine, "__version__", "").encode())
-    for module in (sys.modules[__name__], intake, issues, workbook, returns):
-        h.update(Path(module.__file__).read_bytes())
-    return h.hexdigest()[:16]
-
-
-@functools.lru_cache(maxsize=1)
-def fingerprint() -> str:
-    return _fingerprint()
+    return code_fingerprint(sys.modules[__name__], intake, issues, workbook, returns,
+                            extra=getattr(python_calamine, "__version__", ""))
 
 
 def cache_path(cache: Path, stored: Path, file: str, limits: Limits | None) -> Path:
-    key = hashlib.sha256(f"{stored.name}\0{file}\0{limits}\0{fingerprint()}".encode()).hexdigest()[:32]
-    return cache / f"{key}.pickle"
+    # a stored submission is named by its SHA-256: its name stands for its bytes
+    return entry(cache, stored.name, file, str(limits), fingerprint())
 
 
 def read_stored(stored: Path, file: str, cache: Path | None = None, limits: Limits | None = None) -> Return:
     """read_return of a stored submission, through `cache` (out/cache/returns/): a file read by collect is not
-    read again by validate, and an unchanged submission not on the next run. The cache is only ever ours:
-    a damaged entry is read again, never trusted."""
+    read again by validate, and an unchanged submission not on the next run."""
     if cache is None:
         return read_return(stored, file, limits)
     path = cache_path(cache, stored, file, limits)
     ret = _cached(path, file)
-    if ret is not None:
-        return ret
-    ret = read_return(stored, file, limits)
-    cache.mkdir(parents=True, exist_ok=True)
-    with atomic(path) as tmp:
-        tmp.write_bytes(pickle.dumps(ret, protocol=pickle.HIGHEST_PROTOCOL))
+    if ret is None:
+        ret = read_return(stored, file, limits)
+        store(path, ret)
     return ret
+
+
+def _cached(path: Path, file: str) -> Return | None:
+    ret = load(path, Return)
+    return ret if ret is not None and ret.file == file else None
+
+
+def _read_one(shared: tuple, item: tuple[Path, str]) -> Return:
+    cache, limits = shared
+    return read_stored(item[0], item[1], cache, limits)
+
+
+def read_all(stored: list[tuple[Path, str]], cache: Path | None = None, limits: Limits | None = None,
+             jobs: int | None = 1, progress=lambda ret: None) -> list[Return]:
+    """read_stored of every (stored file, name shown), in order: kept readings loaded here, the others read on
+    `jobs` processes."""
+    found = [_cached(cache_path(cache, path, file, limits), file) if cache else None for path, file in stored]
+    for ret in found:
+        if ret is not None:
+            progress(ret)
+    missing = [i for i, ret in enumerate(found) if ret is None]
+    for i, ret in zip(missing, pmap(_read_one, [stored[i] for i in missing], (cache, limits), jobs, progress)):
+        found[i] = ret
+    return found
 
 
 def _read(book: Book, file: str) -> Return:
@@ -160,34 +173,6 @@ def _cut(value: str, sheet: str, cell: str, issues: list, unit: str, file: str) 
     issues.append(Issue("text_too_long", WARNING, unit, file, sheet, cell,
                         params={"length": len(value), "limit": TEXT_LIMIT}))
     return value[:TEXT_LIMIT - 1] + "…"
-
-
-def _cached(path: Path, file: str) -> Return | None:
-    try:
-        with open(path, "rb") as f:
-            ret = pickle.load(f)
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
-        return None
-    return ret if isinstance(ret, Return) and ret.file == file else None
-
-
-def _read_one(shared: tuple, item: tuple[Path, str]) -> Return:
-    cache, limits = shared
-    return read_stored(item[0], item[1], cache, limits)
-
-
-def read_all(stored: list[tuple[Path, str]], cache: Path | None = None, limits: Limits | None = None,
-             jobs: int | None = 1, progress=lambda ret: None) -> list[Return]:
-    """read_stored of every (stored file, name shown), in order: kept readings loaded here, the others read on
-    `jobs` processes."""
-    found = [_cached(cache_path(cache, path, file, limits), file) if cache else None for path, file in stored]
-    for ret in found:
-        if ret is not None:
-            progress(ret)
-    missing = [i for i, ret in enumerate(found) if ret is None]
-    for i, ret in zip(missing, pmap(_read_one, [stored[i] for i in missing], (cache, limits), jobs, progress)):
-        found[i] = ret
-    return found
 
 
 # Plain records, not a frame per file: building a DataFrame cost ~90 % of reading a return (profiled).

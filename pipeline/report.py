@@ -1,6 +1,7 @@
 """Report stage: ranks, matrices, issues and provenance -> out/results-<year>.xlsx and out/validation.xlsx."""
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from .campaign import Campaign
 from .templates import new_workbook, row_height
 from .issues import ISSUE_COLUMNS, Issue, to_frame
+from .workbook import atomic, csv_safe
 
 FONT = "Times New Roman"
 CREATED = dt.datetime(2000, 1, 1)  # fixed: the same inputs give byte-identical workbooks
@@ -62,6 +64,9 @@ NARROW = 8
 # Landscape A4 less 1 cm margins: about 1,045 pixels; LibreOffice gives a column about 8.6 per width unit
 # (Times New Roman 11), Excel a little less.
 PRINT_PX, PX_PER_UNIT, LEAST_SCALE = 1045, 8.6, 75
+# More provenance rows than this go to a CSV beside the workbook (Excel opens a 400,000-row sheet slowly, and
+# the sheet is data to look up, not to read): the sheet then says where they are.
+PROVENANCE_IN_BOOK = 50_000
 # Not for paper: kept for scripts and filters, outside the print area at the table's right.
 ISSUES_OFF_PAPER = ("code", "message_en")
 
@@ -206,7 +211,8 @@ def write_results(path: Path, c: Campaign, ranked: pd.DataFrame, m: pd.DataFrame
     if year_end is not None:
         award = dict(zip(year_end.proposals["unit"], year_end.proposals["award"]))
         ranked = ranked.assign(proposal=ranked["unit"].map(award).fillna(""))
-        ranked = ranked.assign(tie_note=[_why(u, t, year_end) for u, t in zip(
+        notes = _notes(year_end)
+        ranked = ranked.assign(tie_note=[_why(notes.get(u), t) for u, t in zip(
             ranked["unit"], ranked["tie_note"] if "tie_note" in ranked.columns else [""] * len(ranked))])
     columns = {k: v for k, v in RANKING.items() if k in ranked.columns}
     _reviewed_differs(book, book.table("Xếp hạng", ranked, columns, table_name="XepHang"), columns, 0, len(ranked))
@@ -226,25 +232,55 @@ def write_results(path: Path, c: Campaign, ranked: pd.DataFrame, m: pd.DataFrame
             ws.print_area(0, 0, 2 + len(rows) + 4 + (80 + 30 * len(rows)) // 20, len(columns) - 1)
             _chart(book, ws, f"Khối {bloc.code}", len(rows), list(columns).index("name"), list(columns).index("total"),
                    c.settings.scale)
-        _matrix(book, c, bloc.code, matrix_by_bloc.get(bloc.code, m.iloc[0:0]))
+        if len(c.blocs) <= c.settings.matrix_blocs:  # 500 matrix sheets would be unreadable and slow to open
+            _matrix(book, c, bloc.code, matrix_by_bloc.get(bloc.code, m.iloc[0:0]))
     book.table("Không xếp hạng", unranked, UNRANKED, table_name="KhongXepHang")
     frame = to_frame(issues)
     frame.columns = list(ISSUE_COLUMNS)
     book.table("Lỗi", frame, ISSUE_COLUMNS, table_name="Loi", off_paper=ISSUES_OFF_PAPER)
     prov = _provenance(m)
-    book.table("Nguồn số liệu", prov, PROVENANCE, table_name="NguonSoLieu", off_paper=("sha256",))
+    beside = provenance_csv(path)
+    if len(prov) > PROVENANCE_IN_BOOK:
+        _write_csv(beside, prov, PROVENANCE)
+        ws = book.wb.add_worksheet("Nguồn số liệu")
+        ws.write_string(0, 0, f"Nguồn của {len(prov):,} điểm số (tệp, trang tính, ô, SHA-256) ghi ở tệp "
+                        f"{beside.name} cùng thư mục (mở bằng Excel).".replace(",", "."), book.line)
+    else:
+        beside.unlink(missing_ok=True)  # an earlier, larger run's CSV would now be stale
+        book.table("Nguồn số liệu", prov, PROVENANCE, table_name="NguonSoLieu", off_paper=("sha256",))
     book.close()
     return path
 
 
-def _why(unit: str, tie_note, y: YearEnd) -> str:
-    """A ranked unit's note: what it is proposed for, or why not; then what its place says (a tie)."""
-    got = y.proposals[y.proposals["unit"] == unit]
-    held = y.held[y.held["unit"] == unit]
-    parts = [f"Đề nghị tặng {a}" for a in got["award"]]
-    parts += [f"Không đề nghị {a}: {r}" for a, r in zip(held["award"], held["reason"])]
-    if not parts:
-        parts = ["Không đề nghị khen thưởng: chưa đạt điều kiện của hình thức nào (thứ hạng, xếp loại, điểm)"]
+def provenance_csv(results: Path) -> Path:
+    """Where the provenance of a campaign too large for one sheet is written: beside the results workbook."""
+    return results.with_name(f"{results.stem}-nguon-so-lieu.csv")
+
+
+def _write_csv(path: Path, frame: pd.DataFrame, headers: dict[str, str]) -> None:
+    """A CSV Excel opens as Vietnamese (UTF-8 with a BOM), Vietnamese headers, text that is never a formula."""
+    with atomic(path) as tmp, open(tmp, "w", newline="", encoding="utf-8-sig") as f:
+        w = csv.writer(f)
+        w.writerow(headers.values())
+        w.writerows([csv_safe(v) if isinstance(v, str) else v for v in row]
+                    for row in frame[list(headers)].itertuples(index=False))
+
+
+def _notes(y: YearEnd) -> dict[str, list[str]]:
+    """Per unit, what it is proposed for and why it is held back from an award (grouped once: a filter of the
+    proposals per unit grows with the square of the campaign)."""
+    notes: dict[str, list[str]] = {}
+    for u, a in zip(y.proposals["unit"], y.proposals["award"]):
+        notes.setdefault(u, []).append(f"Đề nghị tặng {a}")
+    for u, a, r in zip(y.held["unit"], y.held["award"], y.held["reason"]):
+        notes.setdefault(u, []).append(f"Không đề nghị {a}: {r}")
+    return notes
+
+
+def _why(parts: list[str] | None, tie_note) -> str:
+    """A ranked unit's note: what it is proposed for, or why not (`parts`, from _notes); then what its place
+    says (a tie)."""
+    parts = list(parts or ["Không đề nghị khen thưởng: chưa đạt điều kiện của hình thức nào (thứ hạng, xếp loại, điểm)"])
     tie = "" if tie_note is None or (isinstance(tie_note, float) and pd.isna(tie_note)) else str(tie_note)
     return ". ".join(parts + ([tie] if tie else []))
 
@@ -302,21 +338,24 @@ def _summary(book: Book, ws, c: Campaign, ranked: pd.DataFrame, unranked: pd.Dat
     for i, h in enumerate(heads):
         ws.write_string(3, i, h, book.head)
         book.fit(ws, 3, i, h, bold=True)
+    by_bloc = dict(tuple(ranked.groupby("bloc", sort=False))) if len(ranked) else {}
+    unranked_in = unranked["bloc"].value_counts().to_dict() if len(unranked) else {}
+    proposed_in = y.proposals["bloc"].value_counts().to_dict() if y is not None and len(y.proposals) else {}
     for r, bloc in enumerate(c.blocs, start=4):
-        rows = ranked[ranked["bloc"] == bloc.code]
+        rows = by_bloc.get(bloc.code, ranked.iloc[0:0])
         top = rows[rows["rank"] == 1]
         ws.write_string(r, 0, bloc.name, book.text)
         book.fit(ws, r, 0, bloc.name)
         ws.write_number(r, 1, len(c.members(bloc.code)), book.int)
         ws.write_number(r, 2, len(rows), book.int)
-        ws.write_number(r, 3, int((unranked["bloc"] == bloc.code).sum()) if len(unranked) else 0, book.int)
+        ws.write_number(r, 3, int(unranked_in.get(bloc.code, 0)), book.int)
         leader = _leader(top, y)
         ws.write_string(r, 4, leader, book.text)
         book.fit(ws, r, 4, leader)
         if len(rows):
             ws.write_number(r, 5, float(rows["total"].max()), book.num)
         if y is not None:
-            ws.write_number(r, 6, int((y.proposals["bloc"] == bloc.code).sum()), book.int)
+            ws.write_number(r, 6, int(proposed_in.get(bloc.code, 0)), book.int)
             n = nexts.get(bloc.code)
             for col, code in ((7, n.head if n else ""), (8, n.deputy if n else "")):
                 unit = c.unit(code)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,10 +57,14 @@ def _num(v) -> float | None:
 CHARS_PER_UNIT = 1.1  # Times New Roman 12 fits about 1.25 Vietnamese characters per column-width unit; less a margin
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a campaign's names and criteria recur on every sheet
 def text_lines(text: str, width: float, size: float = 12, chars_per_unit: float = CHARS_PER_UNIT) -> int:
     """How many lines `text` wraps to in a column `width` units wide: words wrapped greedily, each paragraph
     on its own lines, a word wider than the column broken."""
     cap = max(1.0, width * chars_per_unit * 12 / size)
+    text = str(text)
+    if len(text) <= cap and "\n" not in text:
+        return 1  # fits as it is: most cells
     lines = 0
     for para in str(text).split("\n"):
         used, n = 0.0, 1

@@ -27,7 +27,6 @@ from .review import apply_claims, claims_to_review, load_reviews, self_scores
 from .review import write_all as write_reviews
 from .score import matrix, totals, with_review
 from .mail import VIETNAM as VN
-from .mail.feedback import write_feedback
 from .validate import Received, screen_senders, validate
 from .votes import ballots_frame, conflicts, margins, succession, tally, with_votes
 from .workbook import locked
@@ -65,8 +64,9 @@ class Paths:
 
     @property
     def cache(self) -> Path:
-        """What reading each stored return found, kept so that a file is read once (thidua's own, never edited)."""
-        return self.out / "cache" / "returns"
+        """thidua's own cache (safe to delete): the checked campaign.xlsx and what reading each stored return
+        found, kept so that a file is read once (pipeline/cache.py)."""
+        return self.out / "cache"
 
     @property
     def reviews(self) -> Path:
@@ -79,7 +79,7 @@ def run_collect(root: Path, sources: list[Path] | None = None, progress=lambda r
                 password: str = "", since=None, jobs: int | None = None) -> list[Receipt]:
     """Collect the inbox (or the sources given) and, with `imap`, an IMAP folder read-only."""
     p = Paths(root)
-    c = load_checked(p.campaign)
+    c = load_checked(p.campaign, cache=p.cache)
     sources = sources if sources is not None else ([] if imap and not p.inbox.exists() else [p.inbox])
     missing = [s for s in sources if not s.exists()]
     if missing:
@@ -87,7 +87,7 @@ def run_collect(root: Path, sources: list[Path] | None = None, progress=lambda r
     if imap:
         from .mail.imap import read_imap
     mail = read_imap(imap, password, since) if imap else ()
-    return collect(c, sources, p.submissions, progress, mail, p.cache, jobs)
+    return collect(c, sources, p.submissions, progress, mail, p.cache / "returns", jobs)
 
 
 @dataclass
@@ -105,7 +105,7 @@ def run_validate(root: Path, progress=lambda unit: None, feedback: bool = False,
     """Read the newest version of every unit's return and check it; writes out/validation.xlsx and, with
     `feedback`, out/feedback/<unit>.xlsx for every unit with issues."""
     p = Paths(root)
-    c = load_checked(p.campaign)
+    c = load_checked(p.campaign, cache=p.cache)
     receipts, sender_issues = screen_senders(c, load_receipts(p.submissions))
     received = read_latest(c, p, receipts, progress, jobs)
     check_rows([r.ret for r in received.values()])
@@ -123,7 +123,8 @@ def read_latest(c: Campaign, p: Paths, receipts: list[Receipt], progress=lambda 
                 jobs: int | None = None) -> dict[str, Received]:
     """Each unit's newest score return, read (or its reading from collect kept in the cache), with its versions."""
     newest = latest(receipts)
-    rets = read_all([(p.submissions / v[-1].stored, v[-1].original) for v in newest.values()], p.cache,
+    rets = read_all([(p.submissions / v[-1].stored, v[-1].original) for v in newest.values()],
+                    p.cache / "returns",
                     Limits.of(c.settings.max_file_mb), jobs, lambda ret: progress(ret.meta.get("unit_code", "")))
     return {unit: Received(ret, versions[-1], tuple(versions)) for (unit, versions), ret in zip(newest.items(), rets)}
 
@@ -131,6 +132,8 @@ def read_latest(c: Campaign, p: Paths, receipts: list[Receipt], progress=lambda 
 def write_feedbacks(p: Paths, v: Validation) -> list[Path]:
     """out/feedback/<unit>.xlsx for each unit with issues about a file it sent; a unit with nothing wrong gets
     none (an earlier run's feedback for it is removed: out/ is ours)."""
+    from .mail.feedback import write_feedback  # openpyxl: imported only by the commands that write feedback
+
     c = v.campaign
     newest = {r.unit: r for r in v.receipts if r.form == "score" and r.unit}  # receipts are oldest first
     newest.update({u: got.receipt for u, got in v.received.items()})
@@ -204,7 +207,7 @@ def run_mail(root: Path, what: str, only: tuple[str, ...] = (), today: dt.date |
 
     p = Paths(root)
     warnings: list[Issue] = []
-    c = load_checked(p.campaign, warnings)
+    c = load_checked(p.campaign, warnings, p.cache)
     s = c.settings
     sender = s.mail_from or s.reply_to
     if not sender:
@@ -316,12 +319,13 @@ def year_end_status(root: Path, v: Validation) -> pd.DataFrame:
 
 
 @locked
-def run_review(root: Path, generated_at, progress=lambda bloc: None) -> tuple[list[Path], Validation]:
+def run_review(root: Path, generated_at, progress=lambda bloc: None, jobs: int | None = None
+               ) -> tuple[list[Path], Validation]:
     """Validate and score; write out/review/<bloc>.xlsx for each bloc head, pre-filled with the self scores,
     or with what a completed review already in CAMPAIGN/review/ says (a re-run after a late return loses
     nothing the bloc head typed)."""
     p = Paths(root)
-    v = run_validate(root)
+    v = run_validate(root, jobs=jobs)
     c = v.campaign
     m = matrix(c, v.values)
     found, reviewed, ballots = load_reviews(c, p.reviews, m, v.values)
@@ -333,11 +337,12 @@ def run_review(root: Path, generated_at, progress=lambda bloc: None) -> tuple[li
 
 
 @locked
-def run_rank(root: Path, progress=lambda unit: None) -> tuple[Path, Validation, pd.DataFrame, YearEnd]:
+def run_rank(root: Path, progress=lambda unit: None, jobs: int | None = None
+             ) -> tuple[Path, Validation, pd.DataFrame, YearEnd]:
     """Validate, apply the completed reviews and votes, score, rank and propose awards;
     writes out/results-<year>.xlsx and out/proposal-<year>.xlsx."""
     p = Paths(root)
-    v = run_validate(root, progress)
+    v = run_validate(root, progress, jobs=jobs)
     c = v.campaign
     m = matrix(c, v.values)
     review_issues, reviewed, ballots = load_reviews(c, p.reviews, m, v.values)

@@ -33,6 +33,7 @@ SETTINGS = [
     ("legal_basis", "Căn cứ pháp lý (để trống: theo ngày ký)", None),
     ("head_rotation", "Luân phiên Trưởng khối khi không bầu", "pho_len_truong"),
     ("max_file_mb", "Dung lượng tệp tối đa (MB)", 10),
+    ("matrix_blocs", "Số khối tối đa có trang ma trận điểm", 30),
     ("vote_base", "Tỷ lệ phiếu tính trên", "thanh_vien"),
     ("proposal_date", "Ngày ký danh sách đề nghị khen thưởng", "2026-01-05"),
     ("signer_title", "Chức vụ người ký", "CHỦ TỊCH"),

@@ -1,0 +1,219 @@
+"""Scale (issue 12), as behaviour: the process pool gives the one-process result, a return is read once (and
+not again on the next run), and no stage scans a whole campaign-sized table once per bloc or per unit.
+
+The seconds are measured by `make bench`, never here.
+"""
+from __future__ import annotations
+
+import collections
+import csv
+import hashlib
+import importlib.util
+import shutil
+import sys
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+import pipeline.pool
+import pipeline.read
+from pipeline import report, workflow
+from pipeline.campaign_book import write_campaign
+from pipeline.check import load_checked
+
+import factories as f
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _bench():
+    """bench/run.py, for its synthetic campaign of N units in blocs of ~20 (not a package: loaded by path)."""
+    if "thidua_bench" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("thidua_bench", ROOT / "bench" / "run.py")
+        sys.modules[spec.name] = module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    return sys.modules["thidua_bench"]
+
+
+def synthetic(root: Path, units: int) -> Path:
+    """A campaign of `units` units with every return filled in its inbox."""
+    bench = _bench()
+    root.mkdir(parents=True)
+    write_campaign(root / "campaign.xlsx", bench.content(units))
+    bench.generate_returns(load_checked(root / "campaign.xlsx"), root / "inbox", 2026, 1, 0.0)
+    return root
+
+
+def digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file() and "cache" not in p.parts}
+
+
+@pytest.fixture
+def acceptance(tmp_path):
+    root = tmp_path / "CAMPAIGN"
+    f.fill_inbox(root, f.make_campaign(root))
+    return root
+
+
+# --- both cores -------------------------------------------------------------------------------------------
+
+def test_two_processes_write_what_one_writes(acceptance, monkeypatch):
+    """collect, validate and rank on a pool (every item through it) write the same bytes as one process."""
+    monkeypatch.setattr(pipeline.pool, "SERIAL_BELOW", 1)
+    outs = {}
+    for jobs in (1, 2):
+        shutil.rmtree(acceptance / "out", ignore_errors=True)
+        workflow.run_collect(acceptance, jobs=jobs)
+        workflow.run_validate(acceptance, jobs=jobs)
+        workflow.run_rank(acceptance, jobs=jobs)
+        outs[jobs] = digest(acceptance / "out")
+    assert "submissions/receipts.csv" in outs[1] and "validation.xlsx" in outs[1]
+    assert outs[2] == outs[1]
+
+
+def test_the_pool_keeps_the_order_and_reports_progress_in_it():
+    seen = []
+    got = pipeline.pool.pmap(lambda shared, x: shared * x, range(40), 3, jobs=2, progress=seen.append)
+    assert got == seen == [3 * x for x in range(40)]
+
+
+# --- read once --------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def counted(monkeypatch):
+    """Counts the real reads of a return (read_return), in this process: one job."""
+    calls = []
+    real = pipeline.read.read_return
+
+    def read_return(path, file=None, limits=None):
+        calls.append(file)
+        return real(path, file, limits)
+    monkeypatch.setattr(pipeline.read, "read_return", read_return)
+    return calls
+
+
+def test_collect_reads_each_return_once_and_validate_takes_its_reading(acceptance, counted):
+    workflow.run_collect(acceptance, jobs=1)
+    stored = sum(1 for r in workflow.load_receipts(workflow.Paths(acceptance).submissions) if r.form == "score")
+    assert len(counted) == stored > 0
+    first = workflow.run_validate(acceptance, jobs=1)
+    workflow.run_collect(acceptance, jobs=1)  # nothing new: nothing read
+    second = workflow.run_validate(acceptance, jobs=1)
+    assert len(counted) == stored
+    assert [i.message() for i in second.issues] == [i.message() for i in first.issues]
+    assert second.values.equals(first.values)
+
+
+def test_a_changed_reader_or_a_damaged_cache_is_read_again(acceptance, counted, monkeypatch):
+    workflow.run_collect(acceptance, jobs=1)
+    before = workflow.run_validate(acceptance, jobs=1)
+    n = len(counted)
+    for entry in (workflow.Paths(acceptance).cache / "returns").glob("*.pickle"):
+        entry.write_bytes(b"not a pickle")  # a crash or a disk error: never trusted, never an error
+    again = workflow.run_validate(acceptance, jobs=1)
+    assert len(counted) == 2 * n and again.values.equals(before.values)
+    monkeypatch.setattr(pipeline.read, "fingerprint", lambda: "a newer reader")
+    workflow.run_validate(acceptance, jobs=1)
+    assert len(counted) == 3 * n
+
+
+def test_a_changed_covenant_is_read_again(acceptance):
+    rows = f.content()
+    workflow.run_collect(acceptance, jobs=1)
+    assert workflow.run_validate(acceptance).campaign.unit("A01").name != "Sở mới đổi tên"
+    rows["Đơn vị"] = [{**u, "name": "Sở mới đổi tên"} if u["code"] == "A01" else u for u in rows["Đơn vị"]]
+    write_campaign(acceptance / "campaign.xlsx", rows)
+    assert workflow.run_validate(acceptance).campaign.unit("A01").name == "Sở mới đổi tên"
+
+
+# --- no quadratic corners ---------------------------------------------------------------------------------
+
+class Scans:
+    """Per line of pipeline/ code, how many values its comparisons and membership tests went over, counting
+    columns of at least `size` values. A line that filters the whole table once per bloc or per unit goes over
+    four times as many when the campaign doubles; one that groups once, or filters a bloc's own part, twice."""
+
+    def __init__(self, monkeypatch, size: int):
+        self.size = size
+        self.scanned: collections.Counter = collections.Counter()
+        for name in ("__eq__", "__ne__", "isin"):
+            monkeypatch.setattr(pd.Series, name, self._counting(getattr(pd.Series, name)))
+
+    def _counting(self, real):
+        def op(series, *args, **kwargs):
+            if len(series) >= self.size:
+                self.scanned[self._caller()] += len(series)
+            return real(series, *args, **kwargs)
+        return op
+
+    @staticmethod
+    def _caller() -> str:
+        frame = sys._getframe(2)
+        while frame is not None and PIPELINE not in frame.f_code.co_filename:
+            frame = frame.f_back
+        return f"{Path(frame.f_code.co_filename).name}:{frame.f_lineno}" if frame else "?"
+
+
+PIPELINE = str(ROOT / "pipeline")
+
+
+def test_no_stage_scans_the_whole_campaign_per_bloc_or_per_unit(tmp_path, monkeypatch):
+    """Review out and back, votes, rank, awards and both result workbooks, at 60 and 120 units (3 and 6 blocs):
+    no line of the pipeline goes over more than about twice the values when the campaign doubles."""
+    scanned = {}
+    for units in (60, 120):
+        root = synthetic(tmp_path / f"u{units}", units)
+        workflow.run_collect(root, jobs=1)
+        with monkeypatch.context() as m:
+            counter = Scans(m, units)
+            workflow.run_review(root, workflow.generated_at(root / "campaign.xlsx"), jobs=1)
+            shutil.copytree(root / "out" / "review", root / "review")
+            workflow.run_rank(root, jobs=1)
+        scanned[units] = counter.scanned
+    small, large = scanned[60], scanned[120]
+    assert sum(small.values()) > 0  # the counter sees the stages' work
+    grows = {line: (small.get(line, 0), n) for line, n in large.items() if n > 2.5 * small.get(line, 0)}
+    assert not grows, f"values scanned at 60 and 120 units: {grows}"
+
+
+# --- the results workbook at scale ------------------------------------------------------------------------
+
+def _sheets(path: Path) -> list[str]:
+    return openpyxl.load_workbook(path, read_only=True).sheetnames
+
+
+def test_provenance_past_the_sheet_goes_to_a_csv_beside_the_workbook(acceptance, monkeypatch):
+    workflow.run_collect(acceptance)
+    path, v, ranked, _ = workflow.run_rank(acceptance)
+    in_book = f.table(path, "Nguồn số liệu", ["Mã đơn vị", "Mã", "Giá trị", "Tệp", "Trang tính", "Ô"])
+    beside = report.provenance_csv(path)
+    assert len(in_book) > 10 and not beside.exists()
+
+    monkeypatch.setattr(report, "PROVENANCE_IN_BOOK", 10)
+    path, *_ = workflow.run_rank(acceptance)
+    with open(beside, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [{k: r[k] for k in ("Mã đơn vị", "Mã", "Tệp", "Ô")} for r in rows] == \
+        [{k: str(r[k]) for k in ("Mã đơn vị", "Mã", "Tệp", "Ô")} for r in in_book]
+    assert float(rows[0]["Giá trị"]) == in_book[0]["Giá trị"]
+    note = openpyxl.load_workbook(path)["Nguồn số liệu"]["A1"].value
+    assert beside.name in note and f"{len(rows)}" in note.replace(".", "")
+
+    monkeypatch.setattr(report, "PROVENANCE_IN_BOOK", 50_000)
+    workflow.run_rank(acceptance)
+    assert not beside.exists()  # no stale CSV beside a workbook that holds the provenance itself
+
+
+def test_matrix_sheets_only_up_to_matrix_blocs(acceptance):
+    workflow.run_collect(acceptance)
+    path, *_ = workflow.run_rank(acceptance)
+    assert {"Ma trận K1", "Ma trận K2", "Khối K1", "Khối K2"} <= set(_sheets(path))
+    rows = f.content()
+    rows["Thiết lập"] = [{**r, "value": 1} if r["key"] == "matrix_blocs" else r for r in rows["Thiết lập"]]
+    write_campaign(acceptance / "campaign.xlsx", rows)
+    path, *_ = workflow.run_rank(acceptance)
+    sheets = _sheets(path)
+    assert {"Khối K1", "Khối K2"} <= set(sheets) and not any(s.startswith("Ma trận") for s in sheets)

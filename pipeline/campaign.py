@@ -198,13 +198,21 @@ class Campaign:
 
     @cached_property
     def _members(self) -> dict[str, tuple[Unit, ...]]:
-        return {b.code: tuple(u for u in self.units if u.bloc == b.code) for b in self.blocs}
+        members: dict[str, list[Unit]] = {b.code: [] for b in self.blocs}
+        for u in self.units:  # one pass: a filter of every unit per bloc grows with the square of the campaign
+            if u.bloc in members:
+                members[u.bloc].append(u)
+        return {code: tuple(units) for code, units in members.items()}
+
+    @cached_property
+    def _blocs(self) -> dict[str, Bloc]:
+        return {b.code: b for b in self.blocs}
 
     def unit(self, code: str) -> Unit | None:
         return self._units.get(code)
 
     def bloc(self, code: str) -> Bloc | None:
-        return next((b for b in self.blocs if b.code == code), None)
+        return self._blocs.get(code)
 
     def members(self, bloc: str) -> tuple[Unit, ...]:
         return self._members.get(bloc, ())

@@ -11,6 +11,8 @@ from .campaign import Campaign
 from .issues import WARNING, Issue
 
 WRONG_FOLDER = "out/review/"
+# What missing_inputs reports, each about one bloc (params["bloc"]): also shown on that bloc's results sheet.
+CODES = ("review_wrong_folder", "review_missing", "review_unit_missing", "ballot_missing")
 
 
 def missing_inputs(c: Campaign, valid: set[str], current: dict[tuple[str, str], float], reviewed: pd.DataFrame,

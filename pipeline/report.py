@@ -11,8 +11,10 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from .campaign import Campaign
 from .templates import new_workbook, row_height
+from .inputs import CODES as INPUT_CODES
 from .issues import ISSUE_COLUMNS, Issue, to_frame
-from .workbook import atomic, csv_safe
+from .score import round_half_up
+from .workbook import atomic, csv_safe, vn
 
 FONT = "Times New Roman"
 CREATED = dt.datetime(2000, 1, 1)  # fixed: the same inputs give byte-identical workbooks
@@ -20,7 +22,10 @@ CREATED = dt.datetime(2000, 1, 1)  # fixed: the same inputs give byte-identical 
 RANKING = {  # column -> stable header (SPEC.md)
     "bloc": "Mã khối", "unit": "Mã đơn vị", "name": "Tên đơn vị", "self_total": "Điểm tự chấm",
     "reviewed_total": "Điểm thẩm định", "bonus": "Điểm thưởng", "deduction": "Điểm trừ", "total": "Tổng điểm",
-    "grade": "Xếp loại", "rank": "Thứ hạng", "tied": "Đồng hạng", "votes": "Phiếu suy tôn",
+    "grade": "Xếp loại", "rank": "Thứ hạng", "tied": "Đồng hạng",
+    # where criteria do not apply to a unit: the sum as scored, the criteria left out, the factor (na_policy)
+    "raw_total": "Cộng điểm các tiêu chí áp dụng", "na_left_out": "Tiêu chí không áp dụng",
+    "na_factor": "Hệ số quy đổi", "votes": "Phiếu suy tôn",
     "vote_share": "Tỷ lệ phiếu (%)", "proposal": "Đề nghị khen thưởng", "tie_note": "Ghi chú",
 }
 PROPOSED = {"bloc": "Mã khối", "unit": "Mã đơn vị", "name": "Tên đơn vị", "award": "Hình thức khen thưởng",
@@ -59,7 +64,8 @@ WIDTHS = {"instead": 22, "review_note": 40, "name": 26, "tie_note": 24, "reason"
           "proposal": 20, "status": 14, "message": 66, "message_en": 60, "file": 28, "sheet": 13, "sha256": 30,
           "grade": 9, "received": 17, "sender": 24, "code": 9, "unit": 8, "bloc": 6, "severity": 8, "cell": 6,
           "value": 8, "next_unit": 9, "margin": 9, "self_total": 8, "reviewed_total": 8, "bonus": 7,
-          "deduction": 7, "total": 8, "rank": 7, "tied": 7, "votes": 7, "vote_share": 7}
+          "deduction": 7, "total": 8, "rank": 7, "tied": 7, "votes": 7, "vote_share": 7, "raw_total": 9,
+          "na_left_out": 10, "na_factor": 8}
 NARROW = 8
 # Landscape A4 less 1 cm margins: about 1,045 pixels; LibreOffice gives a column about 8.6 per width unit
 # (Times New Roman 11), Excel a little less.
@@ -69,12 +75,14 @@ PRINT_PX, PX_PER_UNIT, LEAST_SCALE = 1045, 8.6, 75
 PROVENANCE_IN_BOOK = 50_000
 # Not for paper: kept for scripts and filters, outside the print area at the table's right.
 ISSUES_OFF_PAPER = ("code", "message_en")
+RESCALE = ("raw_total", "na_left_out", "na_factor")  # also in the note, in words
 
 
 MATRIX_TOTAL, NOT_APPLICABLE = "Tổng", "KAD"
 COUNTS = {"rank", "votes", "head_votes", "deputy_votes", "members", "present", "issued", "valid", "versions",
           "errors", "warnings", "evidence"}
 SHARES = {"vote_share"}
+FACTORS = {"na_factor"}
 WHEN = {"received"}  # written as real dates, shown dd/mm/yyyy hh:mm
 
 
@@ -89,7 +97,7 @@ class Book:
     """An xlsxwriter workbook with the house formats; text is always written as text, every wrapped cell's row
     sized for it, every table printed landscape at no less than 75 %."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, decimals: int = 2):
         path.parent.mkdir(parents=True, exist_ok=True)
         # The default font sets the width of a column unit: Times New Roman prints the same everywhere (Liberation
         # Serif where it is missing), where Calibri falls back to wider fonts and pushes columns off the page.
@@ -97,17 +105,21 @@ class Book:
                                default_format_properties={"font_name": FONT, "font_size": 11})
         base = {"font_name": FONT, "font_size": 11}
         self.text = self.wb.add_format({**base, "text_wrap": True, "valign": "top"})
-        self.num = self.wb.add_format({**base, "num_format": "0.00", "valign": "top"})
+        points = "0." + "0" * decimals if decimals > 0 else "0"  # scores with the campaign's decimals (rounding)
+        self.num = self.wb.add_format({**base, "num_format": points, "valign": "top"})
+        self.factor = self.wb.add_format({**base, "num_format": "0.0###", "valign": "top"})
         self.int = self.wb.add_format({**base, "num_format": "0", "valign": "top", "align": "center"})
         self.head = self.wb.add_format({**base, "bold": True, "text_wrap": True, "bg_color": "#DDEBF7", "border": 1,
                                         "valign": "vcenter", "align": "center"})
         self.title = self.wb.add_format({**base, "bold": True, "font_size": 14})
         self.line = self.wb.add_format(base)  # one line, overflowing into the empty cells at its right
         self.diff = self.wb.add_format({"bg_color": "#FCE4D6"})
+        self.warn = self.wb.add_format({**base, "italic": True, "text_wrap": True, "valign": "top",
+                                        "font_color": "#9C0006"})
         self.small = self.wb.add_format({**base, "italic": True, "font_size": 9, "align": "right"})
         self.small_num = self.wb.add_format({**base, "italic": True, "font_size": 9, "num_format": "0.##"})
         self.na = self.wb.add_format({**base, "align": "center", "font_color": "#808080", "bg_color": "#EDEDED"})
-        self.num_bold = self.wb.add_format({**base, "num_format": "0.00", "bold": True})
+        self.num_bold = self.wb.add_format({**base, "num_format": points, "bold": True})
         self.share = self.wb.add_format({**base, "num_format": "0.0", "valign": "top"})
         self.when = self.wb.add_format({**base, "num_format": "dd/mm/yyyy hh:mm", "valign": "top", "align": "left"})
         self.wrapped: dict[tuple[object, int], list] = {}
@@ -137,6 +149,12 @@ class Book:
         self.page(ws, printed, top + max(len(frame), 1))
         ws.repeat_rows(top)
         return ws
+
+    def note(self, ws, r: int, cols: int, text: str) -> None:
+        """One wrapped line across the first `cols` columns of row `r` (a warning above a table)."""
+        ws.merge_range(r, 0, r, cols - 1, text, self.warn)
+        width = sum(self.widths.get((ws.name, c), NARROW) for c in range(cols))
+        ws.set_row(r, max(15, row_height((text, width / 1.05), size=11)))
 
     def column(self, ws, c: int, width: float) -> None:
         ws.set_column(c, c, width)
@@ -174,7 +192,7 @@ class Book:
         elif isinstance(v, (int,)) or col in COUNTS:
             ws.write_number(r, c, v, self.int)  # counts and votes as whole numbers
         elif isinstance(v, float):
-            ws.write_number(r, c, v, self.share if col in SHARES else self.num)
+            ws.write_number(r, c, v, self.share if col in SHARES else self.factor if col in FACTORS else self.num)
         elif col in WHEN and _when(v) is not None:
             ws.write_datetime(r, c, _when(v), self.when)  # a real date, shown dd/mm/yyyy
         else:
@@ -206,7 +224,7 @@ def write_results(path: Path, c: Campaign, ranked: pd.DataFrame, m: pd.DataFrame
                   issues: list[Issue], year_end: YearEnd | None = None) -> Path:
     """out/results-<year>.xlsx: summary, Xếp hạng, proposals, votes, next heads, margins, per bloc ranking +
     chart and matrices, issues, provenance."""
-    book = Book(path)
+    book = Book(path, c.settings.rounding)
     summary = book.wb.add_worksheet("Tổng hợp")
     if year_end is not None:
         award = dict(zip(year_end.proposals["unit"], year_end.proposals["award"]))
@@ -214,24 +232,42 @@ def write_results(path: Path, c: Campaign, ranked: pd.DataFrame, m: pd.DataFrame
         notes = _notes(year_end)
         ranked = ranked.assign(tie_note=[_why(notes.get(u), t) for u, t in zip(
             ranked["unit"], ranked["tie_note"] if "tie_note" in ranked.columns else [""] * len(ranked))])
+    if "na_left_out" in ranked.columns:
+        ranked = ranked.assign(tie_note=[_with_rescale(note, r) for note, r in zip(
+            ranked["tie_note"] if "tie_note" in ranked.columns else [""] * len(ranked),
+            ranked[["raw_total", "na_left_out", "na_factor"]].itertuples(index=False))])
     columns = {k: v for k, v in RANKING.items() if k in ranked.columns}
-    _reviewed_differs(book, book.table("Xếp hạng", ranked, columns, table_name="XepHang"), columns, 0, len(ranked))
+    _reviewed_differs(book, book.table("Xếp hạng", ranked, columns, table_name="XepHang", off_paper=RESCALE),
+                      columns, 0, len(ranked))
     _summary(book, summary, c, ranked, unranked, year_end)
     if year_end is not None:
         _year_end(book, c, year_end)
     # Split by bloc once: filtering the whole matrix per bloc is quadratic in a large campaign.
     ranked_by_bloc = dict(tuple(ranked.groupby("bloc", sort=False))) if len(ranked) else {}
     matrix_by_bloc = dict(tuple(m.groupby("bloc", sort=False))) if len(m) else {}
+    left_out = _not_ranked_rows(c, unranked)
+    missing = _missing_inputs(issues)
+    # the bloc's sheet also names each member left out, with why; the chart's short names sit off paper
+    bloc_columns = {**columns, "short_name": "Tên gọi tắt"}
+    off_paper = RESCALE + ("short_name",)
+    printed = [k for k in bloc_columns if k not in off_paper]
+    in_sheet = printed + [k for k in bloc_columns if k in off_paper]  # the order Book.table writes them in
     for bloc in c.blocs:
         rows = ranked_by_bloc.get(bloc.code, ranked.iloc[0:0])
-        ws = book.table(f"Khối {bloc.code}", rows, columns, title=f"{bloc.name}: xếp hạng năm {c.settings.year}",
-                        table_name=f"Khoi_{bloc.code}")
+        out = left_out.get(bloc.code)
+        shown = pd.concat([rows, out], ignore_index=True) if out is not None and len(rows) else (
+            out if out is not None else rows)
+        ws = book.table(f"Khối {bloc.code}", shown.reindex(columns=list(bloc_columns)), bloc_columns,
+                        title=f"{bloc.name}: xếp hạng năm {c.settings.year}", table_name=f"Khoi_{bloc.code}",
+                        off_paper=off_paper)
+        if bloc.code in missing:  # rank could not use everything: said where the bloc's result is read
+            book.note(ws, 1, len(printed), "Lưu ý: " + "; ".join(missing[bloc.code]))
         _reviewed_differs(book, ws, columns, 2, len(rows))
         if len(rows):
             # the chart sits under the table: printed with it
-            ws.print_area(0, 0, 2 + len(rows) + 4 + (80 + 30 * len(rows)) // 20, len(columns) - 1)
-            _chart(book, ws, f"Khối {bloc.code}", len(rows), list(columns).index("name"), list(columns).index("total"),
-                   c.settings.scale)
+            ws.print_area(0, 0, 2 + len(shown) + 4 + (80 + 30 * len(rows)) // 20, len(printed) - 1)
+            _chart(book, ws, f"Khối {bloc.code}", len(rows), in_sheet.index("short_name"), in_sheet.index("total"),
+                   c.settings.scale, below=len(shown))
         if len(c.blocs) <= c.settings.matrix_blocs:  # 500 matrix sheets would be unreadable and slow to open
             _matrix(book, c, bloc.code, matrix_by_bloc.get(bloc.code, m.iloc[0:0]))
     book.table("Không xếp hạng", unranked, UNRANKED, table_name="KhongXepHang")
@@ -262,8 +298,37 @@ def _write_csv(path: Path, frame: pd.DataFrame, headers: dict[str, str]) -> None
     with atomic(path) as tmp, open(tmp, "w", newline="", encoding="utf-8-sig") as f:
         w = csv.writer(f)
         w.writerow(headers.values())
-        w.writerows([csv_safe(v) if isinstance(v, str) else v for v in row]
-                    for row in frame[list(headers)].itertuples(index=False))
+        columns = [[csv_safe(v) if isinstance(v, str) else v for v in frame[c].tolist()] for c in headers]
+        w.writerows(zip(*columns))
+
+
+def _with_rescale(note, r) -> str:
+    """The note, then how a total with criteria that do not apply was reached (`r`: raw_total, na_left_out,
+    na_factor; the columns stay off paper, for scripts and filters)."""
+    note = "" if note is None or (isinstance(note, float) and pd.isna(note)) else str(note)
+    if not isinstance(r.na_left_out, str) or not r.na_left_out:
+        return note
+    how = (f"Tiêu chí không áp dụng: {r.na_left_out}; cộng các tiêu chí áp dụng {vn(r.raw_total)}"
+           + (f", quy đổi × {vn(r.na_factor)}" if pd.notna(r.na_factor) else ", tính đủ điểm tiêu chí không áp dụng"))
+    return f"{note}. {how}" if note else how
+
+
+def _not_ranked_rows(c: Campaign, unranked: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Per bloc, its members left out of the ranking as rows of its sheet: no rank, the note says why."""
+    if not len(unranked):
+        return {}
+    rows = unranked.assign(short_name=[c.unit(u).short_name if c.unit(u) else u for u in unranked["unit"]],
+                           tie_note=["Không xếp hạng: " + str(r) for r in unranked["reason"]])
+    return dict(tuple(rows.drop(columns="reason").groupby("bloc", sort=False)))
+
+
+def _missing_inputs(issues: list[Issue]) -> dict[str, list[str]]:
+    """Per bloc, what rank could not use (pipeline.inputs), in Vietnamese."""
+    found: dict[str, list[str]] = {}
+    for i in issues:
+        if i.code in INPUT_CODES and i.params.get("bloc"):
+            found.setdefault(i.params["bloc"], []).append(i.message())
+    return found
 
 
 def _notes(y: YearEnd) -> dict[str, list[str]]:
@@ -378,9 +443,12 @@ def _leader(top: pd.DataFrame, y: YearEnd | None) -> str:
     return text
 
 
-def _chart(book: Book, ws, sheet: str, n: int, name_col: int, total_col: int, scale: float = 100) -> None:
+def _chart(book: Book, ws, sheet: str, n: int, name_col: int, total_col: int, scale: float = 100,
+           below: int | None = None) -> None:
+    """The first `n` rows' totals as bars named by column `name_col`; placed under the table's `below` rows."""
     chart = book.wb.add_chart({"type": "bar"})
     first, last = 3, 3 + n - 1
+    under = 3 + (below if below is not None else n) - 1
     chart.add_series({"name": "Tổng điểm", "categories": [sheet, first, name_col, last, name_col],
                       "values": [sheet, first, total_col, last, total_col], "data_labels": {"value": True}})
     chart.set_title({"name": "Tổng điểm", "name_font": {"name": FONT}})
@@ -389,9 +457,9 @@ def _chart(book: Book, ws, sheet: str, n: int, name_col: int, total_col: int, sc
     chart.set_x_axis({"min": 0, "max": scale, "num_font": {"name": FONT}})
     chart.set_legend({"none": True})
     chart.set_size({"width": 900, "height": 80 + 30 * n})
-    ws.insert_chart(last + 3, 0, chart)
-    if n > 4:
-        ws.set_h_pagebreaks([last + 3])  # a chart is never cut in two by a page: under a long table it starts one
+    ws.insert_chart(under + 3, 0, chart)
+    if below is not None and below > 4 or n > 4:
+        ws.set_h_pagebreaks([under + 3])  # a chart is never cut in two by a page: under a long table it starts one
 
 
 def _matrix(book: Book, c: Campaign, bloc: str, rows: pd.DataFrame) -> None:
@@ -400,6 +468,7 @@ def _matrix(book: Book, c: Campaign, bloc: str, rows: pd.DataFrame) -> None:
     codes, unit_codes = set(rows["code"]), set(rows["unit"])
     leaves = [k for k in c.leaves if k.code in codes] or list(c.leaves)
     units = [u for u in c.members(bloc) if u.code in unit_codes]
+    digits = c.settings.rounding
     ws.write_string(0, 0, f"Ma trận điểm: đơn vị × tiêu chí (khối {bloc})", book.title)
     top = 2
     for block, (label, col) in enumerate((("Điểm cuối cùng", "final"), ("Điểm tự chấm", "self"), ("Điểm thẩm định", "reviewed"))):
@@ -425,9 +494,11 @@ def _matrix(book: Book, c: Campaign, bloc: str, rows: pd.DataFrame) -> None:
                 if not c.applies(k, u):
                     ws.write_string(r0 + 2 + i, 2 + j, NOT_APPLICABLE, book.na)
                 else:
-                    book.cell(ws, r0 + 2 + i, 2 + j, None if pd.isna(v) else float(v))
+                    # rounded as displayed: what a reader adds up is what the cell holds
+                    book.cell(ws, r0 + 2 + i, 2 + j, None if pd.isna(v) else round_half_up(float(v), digits))
             # a number, not a formula: the results workbook holds no formula (nothing a return typed could become one)
-            ws.write_number(r0 + 2 + i, 2 + len(leaves), float(pd.Series(line, dtype="float64").sum()), book.num_bold)
+            ws.write_number(r0 + 2 + i, 2 + len(leaves),
+                            round_half_up(float(pd.Series(line, dtype="float64").sum()), digits), book.num_bold)
         for j, k in enumerate(leaves if units else ()):
             # colours by the share of each criterion's own maximum: a 2 of 2 is as green as a 10 of 10
             ws.conditional_format(r0 + 2, 2 + j, r0 + 1 + len(units), 2 + j, {

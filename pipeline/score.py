@@ -78,19 +78,23 @@ def _base(c: Campaign, unit_code: str, scores) -> float:
     """Sum of the criteria (`scores`: the unit's scores, or their sum), with not-applicable criteria handled by the
     campaign's policy."""
     total = float(scores.sum()) if hasattr(scores, "sum") else float(scores)
-    left_out, applicable = _not_applicable(c, unit_code)
+    left_out = _left_out(c, unit_code)
     if not left_out:
         return total
     if c.settings.na_policy == "du_diem":
-        return total + left_out
-    return total * c.settings.scale / applicable
+        return total + sum(k.max for k in left_out)
+    return total * _factor(c, left_out)
 
 
-def _not_applicable(c: Campaign, unit_code: str) -> tuple[float, float]:
-    """(the maxima of the criteria not applicable to the unit, the maxima of the others)."""
+def _left_out(c: Campaign, unit_code: str) -> list:
+    """The criteria that do not apply to the unit."""
     unit = c.unit(unit_code)
-    left_out = sum(k.max for k in c.leaves if not c.applies(k, unit))
-    return left_out, sum(k.max for k in c.leaves if c.applies(k, unit))
+    return [k for k in c.leaves if not c.applies(k, unit)]
+
+
+def _factor(c: Campaign, left_out: list) -> float:
+    """quy_doi: the scale over the maxima of the criteria that apply."""
+    return c.settings.scale / (sum(k.max for k in c.leaves) - sum(k.max for k in left_out))
 
 
 def totals(c: Campaign, values: pd.DataFrame, m: pd.DataFrame) -> pd.DataFrame:
@@ -127,10 +131,17 @@ def totals(c: Campaign, values: pd.DataFrame, m: pd.DataFrame) -> pd.DataFrame:
                "self_total": round_half_up(self_total, s.rounding),
                "reviewed_total": round_half_up(final, s.rounding),
                "bonus": plus, "deduction": minus, "total": total, "grade": grade(c, total)}
+        left_out = _left_out(c, unit)
+        if left_out:  # how a total with criteria that do not apply was reached (shown beside it)
+            row["raw_total"] = round_half_up(float(final_sum), s.rounding)
+            row["na_left_out"] = ", ".join(k.code for k in left_out)
+            row["na_factor"] = round(_factor(c, left_out), 4) if s.na_policy == "quy_doi" else None
         for g in groups:
             # rounded so that equal subtotals reached by different sums compare equal in the tie-break
             row[f"group:{g}"] = round(float(by_group.get((unit, g), 0.0)), 9)
         rows.append(row)
     columns = ["bloc", "unit", "name", "short_name", "self_total", "reviewed_total", "bonus", "deduction", "total",
                "grade", *(f"group:{g}" for g in groups)]
+    if any("na_left_out" in r for r in rows):
+        columns += ["raw_total", "na_left_out", "na_factor"]
     return pd.DataFrame(rows, columns=columns)  # the columns also when nobody has a valid return yet

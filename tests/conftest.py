@@ -146,8 +146,9 @@ def pdfs_of(srcs: list[Path], tmp_path: Path) -> dict[Path, Path]:
 POPPLER_MISSING = "pdftotext missing: apt-get install poppler-utils"
 
 
-def pdf_pages(pdf: Path) -> list[str]:
-    """The text of each page of `pdf` (pdftotext -layout, NFC); skips or fails without poppler as pdf_of does."""
+def pdf_pages(pdf: Path, layout: bool = True) -> list[str]:
+    """The text of each page of `pdf` (pdftotext -layout, NFC; without `layout`, in reading order, where a cell's
+    wrapped lines stay together); skips or fails without poppler as pdf_of does."""
     import unicodedata
 
     pdftotext = shutil.which("pdftotext")
@@ -155,7 +156,8 @@ def pdf_pages(pdf: Path) -> list[str]:
         if os.environ.get("CI"):
             pytest.fail(POPPLER_MISSING)
         pytest.skip(POPPLER_MISSING)
-    done = subprocess.run([pdftotext, "-layout", str(pdf), "-"], capture_output=True, text=True, timeout=120)
+    done = subprocess.run([pdftotext, *(["-layout"] if layout else []), str(pdf), "-"], capture_output=True,
+                          text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     pages = unicodedata.normalize("NFC", done.stdout).split("\f")
     return pages[:-1] if pages and not pages[-1].strip() else pages

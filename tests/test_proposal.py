@@ -245,3 +245,22 @@ def test_page_breaks_keep_a_bloc_heading_with_its_first_unit_and_the_signature_w
     for b in breaks:
         assert b not in groups  # a heading never ends a page
         assert not (total - 1 <= b < signature + 6)  # the last row, the total and the signature stay together
+
+
+def test_the_tờ_trình_line_takes_the_document_code_and_the_legal_basis_sits_under_the_title(tmp_path, quang_tri):
+    """doc_code is the submitting body's real code (not always its initials); the basis is the signing date's."""
+    c = with_settings(quang_tri, doc_code="SNV")
+    book = openpyxl.load_workbook(write_proposal(tmp_path / "p.xlsx", c, pd.DataFrame(PROPOSALS), pd.DataFrame(HELD)))
+    ws = book["Cờ thi đua"]
+    t = texts(ws)
+    assert "(Kèm theo Tờ trình số        /TTr-SNV ngày 05 tháng 01 năm 2026 của Hội đồng thi đua - khen thưởng)" in t
+    basis = next(v for v in t if v.startswith("Căn cứ "))
+    assert "Luật Thi đua, khen thưởng năm 2022" in basis and "152/2025/NĐ-CP" in basis and basis.endswith(".")
+    assert find(ws, basis).row > find(ws, "DANH SÁCH").row
+    _, rows = table(ws, HEADERS)
+    assert find(ws, basis).row < find(ws, rows[0][1]).row  # above the table
+    old = with_settings(quang_tri, year=2019, proposal_date=dt.date(2019, 12, 28))
+    ws = openpyxl.load_workbook(write_proposal(tmp_path / "o.xlsx", old, pd.DataFrame(PROPOSALS),
+                                               pd.DataFrame(HELD)))["Cờ thi đua"]
+    basis = next(v for v in texts(ws) if v.startswith("Căn cứ "))
+    assert "2003" in basis and "91/2017/NĐ-CP" in basis and "152/2025" not in basis

@@ -189,22 +189,30 @@ def collect(campaign: Campaign, sources: list[Path], store: Path, progress=lambd
     register = read_register(sources)
     new: dict[tuple, Receipt] = {}
     kept = {r.sha256: r.stored for r in receipts.values() if r.stored and r.form != EVIDENCE}
-    for path, name in find_files(sources):
-        digest = sha256(path)
-        stored = kept.get(digest) or digest + stored_suffix(path)  # bytes seen before: not sniffed again
-        if not (store / stored).exists():
-            shutil.copyfile(path, store / stored)
+    files = find_files(sources)
+    # Every file hashed (and, when its bytes are new, sniffed) on the pool; then each new stored file copied and
+    # read there too, once per content: a file's whole cost is in the workers.
+    first: dict[str, Path] = {}  # stored name -> the file it is copied from
+    for (path, name), (digest, size, stored) in zip(files, pmap(_identified, files, kept, jobs)):
         receipt = Receipt(register.get(unicodedata.normalize("NFC", name)) or received_time(path), name, digest,
-                          path.stat().st_size, stored, "", source=str(path.parent))
+                          size, stored, "", source=str(path.parent))
         if receipt.key in receipts:
+            if not (store / stored).exists():  # a stored copy deleted since: restored from the source
+                _copy_in(path, store / stored)
             progress(receipts[receipt.key])
         else:
             new.setdefault(receipt.key, receipt)
+            first.setdefault(stored, path)
+    by_stored: dict[str, list[Receipt]] = {}
+    for r in new.values():
+        by_stored.setdefault(r.stored, []).append(r)
 
-    def received(r: Receipt) -> None:
-        receipts[r.key] = r
-        progress(r)
-    pmap(_inspected, list(new.values()), (campaign, store, cache), jobs, received)
+    def received(group: list[Receipt]) -> None:
+        for r in group:
+            receipts[r.key] = r
+            progress(r)
+    pmap(_stored_and_inspected, [(first[name], group) for name, group in by_stored.items()],
+         (campaign, store, cache), jobs, received)
     for message in _messages(mail):
         for r in _collect_message(message, receipts, store, campaign, cache):
             progress(r)
@@ -229,6 +237,28 @@ def stored_suffix(path: Path) -> str:
         return "." + kind
     suffix = path.suffix.lower()
     return suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else ".bin"
+
+
+def _identified(kept: dict[str, str], item: tuple[Path, str]) -> tuple[str, int, str]:
+    """(sha256, size, stored name) of one source file: bytes seen before keep their stored name, unsniffed."""
+    path = item[0]
+    digest = sha256(path)
+    return digest, path.stat().st_size, kept.get(digest) or digest + stored_suffix(path)
+
+
+def _copy_in(source: Path, target: Path) -> None:
+    """The content-addressed copy, whole or not at all (the source is only read)."""
+    with atomic(target) as tmp:
+        shutil.copyfile(source, tmp)
+
+
+def _stored_and_inspected(shared: tuple, item: tuple[Path, list[Receipt]]) -> list[Receipt]:
+    """One content's copy under out/submissions/ (if not there yet), and its receipts inspected."""
+    source, receipts = item
+    store = shared[1]
+    if not (store / receipts[0].stored).exists():
+        _copy_in(source, store / receipts[0].stored)
+    return [_inspected(shared, r) for r in receipts]
 
 
 def _inspected(shared: tuple, receipt: Receipt) -> Receipt:
@@ -309,7 +339,8 @@ def _store(path: Path, data: bytes) -> None:
     """Write `data` at `path` (inside out/submissions/: names are hashes or sanitised) unless it is there."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        with atomic(path) as tmp:  # whole or not at all: a killed run never leaves half an attachment
+            tmp.write_bytes(data)
 
 
 def load_receipts(store: Path) -> list[Receipt]:

@@ -59,7 +59,7 @@ UNRANKED = {"bloc": "Mã khối", "unit": "Mã đơn vị", "name": "Tên đơn 
 PROVENANCE = {"unit": "Mã đơn vị", "code": "Mã", "value": "Giá trị", "file": "Tệp", "sheet": "Trang tính",
               "cell": "Ô", "sha256": "SHA-256", "review_note": "Ghi chú thẩm định"}
 # Column widths (Calibri 11 digits); what is not listed is a number or a code: NARROW.
-WIDTHS = {"instead": 22, "review_note": 40, "name": 26, "tie_note": 24, "reason": 46, "achievement": 36,
+WIDTHS = {"instead": 22, "review_note": 40, "name": 26, "tie_note": 34, "reason": 46, "achievement": 36,
           "warning": 22, "award": 22, "issuer": 18, "note": 36, "how": 40, "head_name": 28, "deputy_name": 28,
           "proposal": 20, "status": 14, "message": 66, "message_en": 60, "file": 28, "sheet": 13, "sha256": 30,
           "grade": 9, "received": 17, "sender": 24, "code": 9, "unit": 8, "bloc": 6, "severity": 8, "cell": 6,

@@ -3,8 +3,11 @@ goes out to out/review/<bloc>.xlsx; the completed ones come back from CAMPAIGN/r
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 from xlsxwriter.utility import xl_rowcol_to_cell
@@ -15,10 +18,11 @@ from schemas.returns import META_SHEET
 
 from .campaign import BLOCKERS, Bloc, Campaign
 from .issues import ERROR, WARNING, Issue
+from .pool import pmap
 from .read import cell_value, read_meta
 from .templates import FONT, new_workbook, print_areas, row_height, write_input, write_meta, write_signature
 from .validate import read_number, score_issues
-from .workbook import Book, cell_name, find_header, find_table, text, vn
+from .workbook import Book, atomic, cell_name, find_header, find_table, text, vn
 
 A4 = 9
 FORM = "review"
@@ -31,25 +35,52 @@ def review_path(out: Path, bloc: Bloc) -> Path:
     return Path(out) / f"{bloc.code}.xlsx"
 
 
-def write_review(path: Path, c: Campaign, bloc: Bloc, m: pd.DataFrame, ranked: pd.DataFrame,
-                 generated_at: dt.datetime, ballot: Ballot | None = None, claims: pd.DataFrame | None = None) -> Path:
-    """The bloc head's workbook: `m` is the bloc's part of the score matrix, `ranked` its provisional ranking.
+def write_review(path: Path, c: Campaign, bloc: Bloc, rows: dict[str, list], ranked: pd.DataFrame,
+                 generated_at: dt.datetime, ballot: Ballot | None = None, claims: dict[str, dict] | None = None) -> Path:
+    """The bloc head's workbook: `rows` the score matrix by unit (unit_rows), `ranked` the bloc's provisional
+    ranking.
 
     The reviewed cells are pre-filled with the final scores: the self score, or what an earlier completed
-    review (merged onto `m` by score.with_review) said, with its note; `ballot` carries the votes typed.
-    `claims` (the bloc's bonus and deduction claims: unit, code, score, and reviewed, note where an earlier
-    review set them) gives each unit reviewable rows under its criteria."""
+    review (merged onto the matrix by score.with_review) said, with its note; `ballot` carries the votes typed.
+    `claims` (unit_claims: per unit its bonus and deduction claims, with what an earlier review set) gives each
+    unit reviewable rows under its criteria."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb = new_workbook(path, {"title": f"Thẩm định, bỏ phiếu {bloc.name} năm {c.settings.year}",
                              "author": c.settings.issuing_body, "created": generated_at})
     f = _formats(wb)
-    _scores(wb, f, c, bloc, m, claims)
+    _scores(wb, f, c, bloc, rows, claims)
     _ballot(wb, f, c, bloc, ranked, ballot)
     print_areas(wb)
     write_meta(wb, c, generated_at, {"bloc_code": bloc.code, "form": FORM})
     wb.close()
     return path
+
+
+def unit_rows(m: pd.DataFrame) -> dict[str, list[tuple]]:
+    """The score matrix as plain rows by unit, (code, self, final, review note), in matrix order: built once for
+    every bloc's workbook (pandas per row cost most of writing one)."""
+    out: dict[str, list[tuple]] = {}
+    if not len(m):
+        return out
+    notes = m["review_note"] if "review_note" in m.columns else [None] * len(m)
+    for unit, code, self_, final, note in zip(m["unit"], m["code"], m["self"], m["final"], notes):
+        out.setdefault(unit, []).append((code, float(self_), float(final), note if isinstance(note, str) else ""))
+    return out
+
+
+def unit_claims(claims: pd.DataFrame | None) -> dict[str, dict] | None:
+    """claims_to_review's frame by unit and item: {unit: {code: (claimed, reviewed or None, note)}}."""
+    if claims is None:
+        return None
+    out: dict[str, dict] = {}
+    reviewed = claims["reviewed"] if "reviewed" in claims.columns else [None] * len(claims)
+    notes = claims["note"] if "note" in claims.columns else [""] * len(claims)
+    for unit, code, score, done, note in zip(claims["unit"], claims["code"], claims["score"], reviewed, notes):
+        out.setdefault(unit, {})[code] = (float(score) if pd.notna(score) else 0.0,
+                                          float(done) if done is not None and pd.notna(done) else None,
+                                          note if isinstance(note, str) else "")
+    return out
 
 
 def _formats(wb) -> dict:
@@ -76,7 +107,7 @@ def blocker_note(c: Campaign, unit) -> str:
             if unit.blockers else "")
 
 
-def _scores(wb, f: dict, c: Campaign, bloc: Bloc, m: pd.DataFrame, claims: pd.DataFrame | None = None) -> None:
+def _scores(wb, f: dict, c: Campaign, bloc: Bloc, by_unit: dict[str, list], claims: dict[str, dict] | None) -> None:
     ws = wb.add_worksheet(V.REVIEW_SHEET)
     headers = [V.UNIT, V.NAME, V.CODE, V.TEXT, V.MAX, V.SELF, V.REVIEWED, V.NOTE]
     widths = [10, 22, 8, 50, 9, 10, 11, 36]
@@ -95,13 +126,12 @@ def _scores(wb, f: dict, c: Campaign, bloc: Bloc, m: pd.DataFrame, claims: pd.Da
     for h, i in col.items():
         ws.write_string(head, i, h, f["head"])
     leaves = {k.code: k for k in c.leaves}
+    rules: dict[tuple, list[str]] = {}  # (criterion or item, code) -> its reviewed cells: one validation each
     r = head + 1
-    by_unit = dict(tuple(m.groupby("unit", sort=False))) if len(m) else {}
-    claimed = dict(tuple(claims.groupby("unit", sort=False))) if claims is not None and len(claims) else {}
     breaks = []
     for u in c.members(bloc.code):
         rows = by_unit.get(u.code)
-        if rows is None:
+        if not rows:
             continue  # no valid return: nothing to review
         if r > head + 1:
             breaks.append(r)  # each unit on its own page, under the repeated header
@@ -114,18 +144,17 @@ def _scores(wb, f: dict, c: Campaign, bloc: Bloc, m: pd.DataFrame, claims: pd.Da
         ws.set_row(r, row_height((heading, sum(widths[1:]) / 1.2)))
         r += 1
         first = r
-        for x in rows.itertuples():
-            k = leaves[x.code]
+        for code, self_, final, note in rows:
+            k = leaves[code]
             ws.write_string(r, col[V.UNIT], u.code, f["text"])
             ws.write_string(r, col[V.NAME], u.short_name, f["text"])
             ws.write_string(r, col[V.CODE], k.code, f["text"])
             ws.write_string(r, col[V.TEXT], k.text, f["text"])
             ws.write_number(r, col[V.MAX], k.max, f["num"])
-            ws.write_number(r, col[V.SELF], float(x.self), f["num"])
-            ws.write_number(r, col[V.REVIEWED], float(x.final), f["input"])
-            write_input(ws, r, col[V.NOTE], x.review_note if isinstance(x.review_note, str) else None, f["input_text"])
-            _score_rule(ws, r, col[V.REVIEWED], k)
-            note = x.review_note if isinstance(x.review_note, str) else ""
+            ws.write_number(r, col[V.SELF], self_, f["num"])
+            ws.write_number(r, col[V.REVIEWED], final, f["input"])
+            write_input(ws, r, col[V.NOTE], note or None, f["input_text"])
+            rules.setdefault(("criterion", k.code), []).append(xl_rowcol_to_cell(r, col[V.REVIEWED]))
             ws.set_row(r, row_height((k.text, 50), (note, 36)))
             r += 1
         # The unit's sum of criteria: a formula with its value, so the head sees the effect of an adjustment.
@@ -134,14 +163,18 @@ def _scores(wb, f: dict, c: Campaign, bloc: Bloc, m: pd.DataFrame, claims: pd.Da
         ws.write_blank(r, col[V.CODE], None, f["total"])
         ws.write_string(r, col[V.TEXT], SUBTOTAL, f["total"])
         ws.set_row(r, row_height((SUBTOTAL, 50 / 1.2)))
-        for h in (V.MAX, V.SELF, V.REVIEWED):
+        sums = {V.MAX: sum(leaves[x[0]].max for x in rows), V.SELF: sum(x[1] for x in rows),
+                V.REVIEWED: sum(x[2] for x in rows)}
+        for h, value in sums.items():
             a, b = xl_rowcol_to_cell(first, col[h]), xl_rowcol_to_cell(r - 1, col[h])
-            value = float(rows[{V.MAX: "max", V.SELF: "self", V.REVIEWED: "final"}[h]].sum())
-            ws.write_formula(r, col[h], f"=SUM({a}:{b})", f["total_num"], value)
+            ws.write_formula(r, col[h], f"=SUM({a}:{b})", f["total_num"], float(value))
         ws.write_blank(r, col[V.NOTE], None, f["total"])
         r += 1
         if claims is not None:
-            r = _claim_rows(ws, f, c, u, r, col, claimed.get(u.code))
+            r = _claim_rows(ws, f, c, u, r, col, claims.get(u.code, {}), rules)
+    items = {i.code: i for i in c.items}
+    for (kind, code), cells in rules.items():
+        _rule(ws, cells, *(_score_rule(leaves[code]) if kind == "criterion" else _claim_rule(items[code])))
     ws.set_h_pagebreaks(breaks)
     ws.freeze_panes(head + 1, 3)
     ws.repeat_rows(head)
@@ -151,16 +184,12 @@ def _scores(wb, f: dict, c: Campaign, bloc: Bloc, m: pd.DataFrame, claims: pd.Da
     ws.protect("", {"format_columns": True, "format_rows": True, "autofilter": True})
 
 
-def _claim_rows(ws, f: dict, c: Campaign, u, r: int, col: dict, claims: pd.DataFrame | None) -> int:
+def _claim_rows(ws, f: dict, c: Campaign, u, r: int, col: dict, got: dict, rules: dict[tuple, list[str]]) -> int:
     """One reviewable row per bonus or deduction item under the unit's criteria: what the unit claimed (0 when
     nothing) and the reviewed points, pre-filled with the claim (or an earlier review's figure)."""
-    got = {} if claims is None else {x.code: x for x in claims.itertuples()}
     for item in c.items:
-        x = got.get(item.code)
-        claim = float(x.score) if x is not None and pd.notna(x.score) else 0.0
-        earlier = getattr(x, "reviewed", None) if x is not None else None
-        reviewed = float(earlier) if earlier is not None and pd.notna(earlier) else claim
-        note = getattr(x, "note", "") if x is not None else ""
+        claim, earlier, note = got.get(item.code, (0.0, None, ""))
+        reviewed = earlier if earlier is not None else claim
         label = f"{'Điểm thưởng' if item.kind == 'thưởng' else 'Điểm trừ'}: {item.text}"
         ws.write_string(r, col[V.UNIT], u.code, f["claim"])
         ws.write_string(r, col[V.NAME], u.short_name, f["claim"])
@@ -169,23 +198,35 @@ def _claim_rows(ws, f: dict, c: Campaign, u, r: int, col: dict, claims: pd.DataF
         ws.write_number(r, col[V.MAX], item.cap, f["claim_num"])
         ws.write_number(r, col[V.SELF], claim, f["claim_num"])
         ws.write_number(r, col[V.REVIEWED], reviewed, f["input"])
-        write_input(ws, r, col[V.NOTE], note if isinstance(note, str) and note else None, f["input_text"])
-        msg = f"Từ 0 đến {vn(item.cap)} điểm ({vn(item.points)} điểm mỗi lần)."
-        ws.data_validation(r, col[V.REVIEWED], r, col[V.REVIEWED], {
-            "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": item.cap,
-            "input_title": "Điểm thưởng, trừ thẩm định", "input_message": msg,
-            "error_title": "Điểm không hợp lệ", "error_message": msg})
-        ws.set_row(r, row_height((label, 50), (note if isinstance(note, str) else "", 36)))
+        write_input(ws, r, col[V.NOTE], note or None, f["input_text"])
+        rules.setdefault(("item", item.code), []).append(xl_rowcol_to_cell(r, col[V.REVIEWED]))
+        ws.set_row(r, row_height((label, 50), (note, 36)))
         r += 1
     return r
 
 
-def _score_rule(ws, r: int, c: int, k) -> None:
+# Cells per data validation: one rule covers every unit's cell of a criterion (a validation per cell made the
+# XML of a large bloc's workbook several times its data); Excel reads long lists, kept in moderate pieces.
+CELLS_PER_RULE = 256
+
+
+def _rule(ws, cells: list[str], title: str, msg: str, maximum: float) -> None:
+    for i in range(0, len(cells), CELLS_PER_RULE):
+        part = cells[i:i + CELLS_PER_RULE]
+        ws.data_validation(part[0], {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": maximum,
+                                     "input_title": title, "input_message": msg, "error_title": "Điểm không hợp lệ",
+                                     "error_message": msg, "multi_range": " ".join(part)})
+
+
+def _score_rule(k) -> tuple[str, str, float]:
     msg = (f"Đạt: {vn(k.max)} điểm; không đạt: 0." if k.kind == "đạt/không đạt"
            else f"Nhập số từ 0 đến {vn(k.max)}" + (f", theo bước {vn(k.step)}." if k.step else "."))
-    ws.data_validation(r, c, r, c, {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": k.max,
-                                    "input_title": "Điểm thẩm định", "input_message": msg,
-                                    "error_title": "Điểm không hợp lệ", "error_message": msg})
+    return "Điểm thẩm định", msg, k.max
+
+
+def _claim_rule(item) -> tuple[str, str, float]:
+    return ("Điểm thưởng, trừ thẩm định", f"Từ 0 đến {vn(item.cap)} điểm ({vn(item.points)} điểm mỗi lần).",
+            item.cap)
 
 
 def _ballot(wb, f: dict, c: Campaign, bloc: Bloc, ranked: pd.DataFrame, ballot: Ballot | None) -> None:
@@ -267,33 +308,82 @@ def _page(ws) -> None:
 
 
 def write_all(c: Campaign, out: Path, m: pd.DataFrame, ranked: pd.DataFrame, generated_at: dt.datetime,
-              progress=lambda bloc: None, ballots: dict | None = None, claims: pd.DataFrame | None = None
-              ) -> list[Path]:
-    """One review workbook per bloc under out/<bloc>.xlsx; `claims` as claims_to_review gives them."""
-    m_by = dict(tuple(m.groupby("bloc", sort=False))) if len(m) else {}
+              progress=lambda bloc: None, ballots: dict | None = None, claims: pd.DataFrame | None = None,
+              jobs: int | None = None, record: Path | None = None) -> list[Path]:
+    """One review workbook per bloc under out/<bloc>.xlsx, written on `jobs` processes (the same bytes whatever
+    the number); `claims` as claims_to_review gives them. With `record` (a JSON file in out/cache/), what was
+    written is recorded there, so that `rank` knows an untouched workbook from one typed into by mistake."""
+    out = Path(out)
     r_by = dict(tuple(ranked.groupby("bloc", sort=False))) if len(ranked) else {}
-    bloc_of = {u.code: u.bloc for u in c.units}
-    c_by = (dict(tuple(claims.groupby(claims["unit"].map(bloc_of), sort=False)))
-            if claims is not None and len(claims) else {})
-    paths = []
-    for b in c.blocs:
-        paths.append(write_review(review_path(out, b), c, b, m_by.get(b.code, m.iloc[0:0]),
-                                  r_by.get(b.code, ranked.iloc[0:0]), generated_at, (ballots or {}).get(b.code),
-                                  c_by.get(b.code)))
-        progress(b)
+    shared = (c, out, unit_rows(m), r_by, ranked.iloc[0:0], generated_at, ballots or {}, unit_claims(claims))
+    paths = [p for _, p in pmap(_write_bloc, list(c.blocs), shared, jobs, lambda done: progress(done[0]))]
+    if record is not None:
+        record.parent.mkdir(parents=True, exist_ok=True)
+        with atomic(record) as tmp:
+            tmp.write_text(json.dumps({p.name: sha256_of(p) for p in paths}, ensure_ascii=False, indent=0,
+                                      sort_keys=True), encoding="utf-8")
     return paths
+
+
+def _write_bloc(shared: tuple, b: Bloc) -> tuple[Bloc, Path]:
+    c, out, rows, r_by, no_rank, generated_at, ballots, claims = shared
+    return b, write_review(review_path(out, b), c, b, rows, r_by.get(b.code, no_rank), generated_at,
+                           ballots.get(b.code), claims)
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def untouched(folder: Path, record: Path) -> set[str]:
+    """The workbooks in `folder` still exactly as write_all wrote them, by its `record` (nothing typed there)."""
+    try:
+        record = json.loads(Path(record).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    if not isinstance(record, dict):
+        return set()
+    return {name for name, digest in record.items() if isinstance(digest, str)
+            and (Path(folder) / name).is_file() and sha256_of(Path(folder) / name) == digest}
 
 
 # --- reading back ---------------------------------------------------------------------------
 
+class ReviewRow(NamedTuple):
+    """One unit and criterion (or bonus/deduction item) read back from a review, values as typed
+    (the columns of schemas.review.REVIEW_ROWS)."""
+
+    unit: str
+    code: str
+    self: object
+    reviewed: object
+    note: str
+    unit_cell: str
+    cell: str
+    note_cell: str
+
+
+class VoteRow(NamedTuple):
+    """One unit of the vote sheet, counts as typed (schemas.review.VOTE_ROWS)."""
+
+    unit: str
+    leader: object
+    head: object
+    deputy: object
+    leader_cell: str
+    head_cell: str
+    deputy_cell: str
+
+
 @dataclass
 class ReviewReturn:
-    """What one completed review holds, values as typed, and what stopped reading it."""
+    """What one completed review holds, values as typed, and what stopped reading it. Plain records: a frame
+    per file (and its validation) cost most of reading one back; load_reviews checks them all at once."""
 
     file: str
     meta: dict[str, str]
-    rows: pd.DataFrame   # schemas.review.REVIEW_ROWS
-    votes: pd.DataFrame  # schemas.review.VOTE_ROWS
+    rows: list[ReviewRow]
+    votes: list[VoteRow]
     counts: dict[str, tuple[object, str]] = field(default_factory=dict)  # present/issued/valid -> (value, cell)
     issues: list[Issue] = field(default_factory=list)
 
@@ -305,12 +395,7 @@ def read_review(path: Path, file: str | None = None) -> ReviewReturn:
         book = Book(path)
         return _read(book, file)
     except Exception as e:  # calamine raises several types for damaged files
-        return ReviewReturn(file, {}, _empty(V.REVIEW_ROWS), _empty(V.VOTE_ROWS),
-                            issues=[Issue("unreadable", file=file, params={"reason": str(e)[:200]})])
-
-
-def _empty(schema) -> pd.DataFrame:
-    return pd.DataFrame(columns=list(schema.columns)).astype(object)
+        return ReviewReturn(file, {}, [], [], issues=[Issue("unreadable", file=file, params={"reason": str(e)[:200]})])
 
 
 def _read(book: Book, file: str) -> ReviewReturn:
@@ -324,19 +409,19 @@ def _read(book: Book, file: str) -> ReviewReturn:
             line = grid[r]
             unit, code = text(at(line, col[V.UNIT])), text(at(line, col[V.CODE]))
             if unit and code:  # unit subtotal rows have no criterion code
-                rows.append({"unit": unit, "code": code, "self": cell_value(at(line, col[V.SELF])),
-                             "reviewed": cell_value(at(line, col[V.REVIEWED])), "note": text(at(line, col[V.NOTE])),
-                             "unit_cell": cell_name(r, col[V.UNIT]), "cell": cell_name(r, col[V.REVIEWED]),
-                             "note_cell": cell_name(r, col[V.NOTE])})
+                rows.append(ReviewRow(unit, code, cell_value(at(line, col[V.SELF])),
+                                      cell_value(at(line, col[V.REVIEWED])), text(at(line, col[V.NOTE])),
+                                      cell_name(r, col[V.UNIT]), cell_name(r, col[V.REVIEWED]),
+                                      cell_name(r, col[V.NOTE])))
     got = find_table(book, V.VOTES_SHEET, V.VOTE_HEADERS, issues, file=file)
     if got:
         sheet, grid, head, col = got
         r = head + 1
         while r < len(grid) and text(at(grid[r], col[V.UNIT])):
             line = grid[r]
-            votes.append({"unit": text(at(line, col[V.UNIT])),
-                          **{k: cell_value(at(line, col[h])) for k, h in V.VOTE_COLUMNS.items()},
-                          **{f"{k}_cell": cell_name(r, col[h]) for k, h in V.VOTE_COLUMNS.items()}})
+            heads = [col[h] for h in V.VOTE_COLUMNS.values()]
+            votes.append(VoteRow(text(at(line, col[V.UNIT])), *(cell_value(at(line, h)) for h in heads),
+                                 *(cell_name(r, h) for h in heads)))
             r += 1
         found = find_header(grid[r:], [V.KEY, V.VALUE], search_rows=10)
         if found is None:
@@ -349,8 +434,17 @@ def _read(book: Book, file: str) -> ReviewReturn:
                 key = labels.get(text(at(grid[rr], kv[V.KEY])))
                 if key:
                     counts[key] = (cell_value(at(grid[rr], kv[V.VALUE])), cell_name(rr, kv[V.VALUE]))
-    return ReviewReturn(file, meta, V.REVIEW_ROWS.validate(frame(rows, V.REVIEW_ROWS)),
-                        V.VOTE_ROWS.validate(frame(votes, V.VOTE_ROWS)), counts, issues)
+    return ReviewReturn(file, meta, rows, votes, counts, issues)
+
+
+def check_rows(returns: list[ReviewReturn]) -> None:
+    """The stage boundary, once for all reviews: every row read against REVIEW_ROWS and VOTE_ROWS."""
+    rows = [r._asdict() for ret in returns for r in ret.rows]
+    votes = [v._asdict() for ret in returns for v in ret.votes]
+    if rows:
+        V.REVIEW_ROWS.validate(frame(rows, V.REVIEW_ROWS))
+    if votes:
+        V.VOTE_ROWS.validate(frame(votes, V.VOTE_ROWS))
 
 
 # --- checking -------------------------------------------------------------------------------
@@ -438,8 +532,9 @@ def _claim_check(c: Campaign, r, file: str, claims: dict, item) -> tuple[list[Is
 
 def check_review(c: Campaign, ret: ReviewReturn, current: dict[tuple[str, str], float],
                  claims: dict[tuple[str, str], float] | None = None
-                 ) -> tuple[list[Issue], pd.DataFrame, Ballot | None]:
-    """Every problem of one review, the reviewed scores that count, and the ballot (None when none was recorded).
+                 ) -> tuple[list[Issue], list[dict], Ballot | None]:
+    """Every problem of one review, the reviewed scores that count (rows of schemas.review.REVIEWED_SCORES),
+    and the ballot (None when none was recorded).
 
     `current` is every current self score (self_scores: built once for all reviews). A reviewed score with
     an error does not count: that criterion keeps its self score. With `claims` (claim_scores) the bonus and
@@ -448,7 +543,7 @@ def check_review(c: Campaign, ret: ReviewReturn, current: dict[tuple[str, str], 
     """
     file, meta = ret.file, ret.meta
     issues = [Issue(i.code, i.severity, "", file, i.sheet, i.cell, i.params) for i in ret.issues]
-    empty = frame([], V.REVIEWED_SCORES)
+    empty: list[dict] = []
     if meta.get("campaign_id") != c.settings.campaign_id:
         return issues + [Issue("wrong_campaign", file=file, sheet=META_SHEET, params={
             "found": meta.get("campaign_id", ""), "expected": c.settings.campaign_id})], empty, None
@@ -460,7 +555,7 @@ def check_review(c: Campaign, ret: ReviewReturn, current: dict[tuple[str, str], 
     leaves = {k.code: k for k in c.leaves}
     items = {i.code: i for i in c.items}
     reviewed = []
-    for r in ret.rows.itertuples():
+    for r in ret.rows:
         where = dict(unit=r.unit, file=file, sheet=V.REVIEW_SHEET, cell=r.cell)
         if r.unit not in members:
             issues.append(Issue("review_unit", unit=r.unit, file=file, sheet=V.REVIEW_SHEET, cell=r.unit_cell,
@@ -502,7 +597,7 @@ def check_review(c: Campaign, ret: ReviewReturn, current: dict[tuple[str, str], 
             reviewed.append({"unit": r.unit, "code": r.code, "reviewed": x, "note": r.note, "file": file,
                              "sheet": V.REVIEW_SHEET, "cell": r.cell, "section": "criteria"})
     found, ballot = _ballot_check(c, bloc, ret)
-    return issues + found, V.REVIEWED_SCORES.validate(frame(reviewed, V.REVIEWED_SCORES)), ballot
+    return issues + found, reviewed, ballot
 
 
 def _ballot_check(c: Campaign, bloc: Bloc, ret: ReviewReturn) -> tuple[list[Issue], Ballot | None]:
@@ -520,7 +615,7 @@ def _ballot_check(c: Campaign, bloc: Bloc, ret: ReviewReturn) -> tuple[list[Issu
         return None if x is None else int(x)
 
     tallies: dict[str, dict[str, int]] = {"leader": {}, "head": {}, "deputy": {}}
-    for r in ret.votes.itertuples():
+    for r in ret.votes:
         if r.unit not in members:
             issues.append(Issue("review_unit", **where(r.leader_cell, r.unit), params={"unit": r.unit, "bloc": bloc.code}))
             continue
@@ -544,7 +639,7 @@ def _ballot_check(c: Campaign, bloc: Bloc, ret: ReviewReturn) -> tuple[list[Issu
         issues.append(Issue("votes_issued", **where(cells["issued"]), params={"issued": issued, "present": present}))
     if valid > issued:
         issues.append(Issue("votes_valid", **where(cells["valid"]), params={"valid": valid, "issued": issued}))
-    by_cell = {(r.unit, kind): getattr(r, f"{kind}_cell") for r in ret.votes.itertuples() for kind in tallies}
+    by_cell = {(r.unit, kind): getattr(r, f"{kind}_cell") for r in ret.votes for kind in tallies}
     for kind, tally in tallies.items():
         over = [(unit, n) for unit, n in tally.items() if n > valid]
         for unit, n in over:
@@ -560,24 +655,25 @@ def _ballot_check(c: Campaign, bloc: Bloc, ret: ReviewReturn) -> tuple[list[Issu
     return issues, Ballot(bloc.code, file, present, issued, valid, *tallies.values(), ok=ok)
 
 
-def load_reviews(c: Campaign, folder: Path, m: pd.DataFrame, values: pd.DataFrame | None = None
+def load_reviews(c: Campaign, folder: Path, m: pd.DataFrame, values: pd.DataFrame | None = None,
+                 jobs: int | None = None, skip: set[str] = frozenset()
                  ) -> tuple[list[Issue], pd.DataFrame, dict[str, Ballot]]:
-    """Every completed review under CAMPAIGN/review/: issues, reviewed scores and ballots by bloc; with the
-    validated `values`, the reviewed bonus and deduction claims too (rows of section `items`: apply_claims).
+    """Every completed review under `folder` (CAMPAIGN/review/): issues, reviewed scores and ballots by bloc;
+    with the validated `values`, the reviewed bonus and deduction claims too (rows of section `items`:
+    apply_claims). Files are read and checked on `jobs` processes; `skip` names files not to read (untouched).
 
     Files are taken in name order; where two files review one bloc, the later name wins and a warning says so.
     """
     issues: list[Issue] = []
-    frames: dict[str, pd.DataFrame] = {}
+    frames: dict[str, list[dict]] = {}
     ballots: dict[str, Ballot] = {}
     seen: dict[str, str] = {}
     files = sorted(p for p in Path(folder).glob("*") if p.suffix.lower() in (".xlsx", ".xlsm", ".ods", ".xls")
-                   and not p.name.startswith(("~$", "."))) if Path(folder).is_dir() else []
-    current = self_scores(m)
-    claims = claim_scores(values) if values is not None else None
-    for path in files:
-        ret = read_review(path)
-        found, reviewed, ballot = check_review(c, ret, current, claims)
+                   and not p.name.startswith(("~$", ".")) and p.name not in skip) if Path(folder).is_dir() else []
+    shared = (c, self_scores(m), claim_scores(values) if values is not None else None)
+    done = pmap(_read_and_check, files, shared, jobs)
+    check_rows([ret for ret, *_ in done])
+    for ret, found, reviewed, ballot in done:
         issues += found
         bloc = ret.meta.get("bloc_code", "")
         if not any(i.code in ("wrong_campaign", "review_not_a_review", "unreadable") for i in found):
@@ -588,5 +684,11 @@ def load_reviews(c: Campaign, folder: Path, m: pd.DataFrame, values: pd.DataFram
             frames[bloc] = reviewed
             if ballot is not None:
                 ballots[bloc] = ballot
-    reviewed = pd.concat(frames.values(), ignore_index=True) if frames else frame([], V.REVIEWED_SCORES)
+    reviewed = V.REVIEWED_SCORES.validate(frame([r for rows in frames.values() for r in rows], V.REVIEWED_SCORES))
     return issues, reviewed, ballots
+
+
+def _read_and_check(shared: tuple, path: Path) -> tuple[ReviewReturn, list[Issue], list[dict], Ballot | None]:
+    c, current, claims = shared
+    ret = read_review(path)
+    return (ret, *check_review(c, ret, current, claims))

@@ -23,7 +23,7 @@ from .intake import Limits
 from .read import check_rows, read_all
 from .registration import registrations
 from .report import YearEnd, write_results, write_validation
-from .review import apply_claims, claims_to_review, load_reviews, self_scores
+from .review import apply_claims, claims_to_review, load_reviews, self_scores, untouched
 from .review import write_all as write_reviews
 from .score import matrix, totals, with_review
 from .mail import VIETNAM as VN
@@ -67,6 +67,11 @@ class Paths:
         """thidua's own cache (safe to delete): the checked campaign.xlsx and what reading each stored return
         found, kept so that a file is read once (pipeline/cache.py)."""
         return self.out / "cache"
+
+    @property
+    def written(self) -> Path:
+        """What `review` wrote into out/review/ (file -> SHA-256): `rank` reads only what changed there since."""
+        return self.cache / "review-written.json"
 
     @property
     def reviews(self) -> Path:
@@ -328,12 +333,12 @@ def run_review(root: Path, generated_at, progress=lambda bloc: None, jobs: int |
     v = run_validate(root, jobs=jobs)
     c = v.campaign
     m = matrix(c, v.values)
-    found, reviewed, ballots = load_reviews(c, p.reviews, m, v.values)
+    found, reviewed, ballots = load_reviews(c, p.reviews, m, v.values, jobs)
     m = with_review(m, reviewed)
     ranked = rank(c, with_votes(c, totals(c, apply_claims(v.values, reviewed), m), ballots))
     v.issues = v.issues + found
     return write_reviews(c, p.out / "review", m, ranked, generated_at, progress, ballots,
-                         claims_to_review(v.values, reviewed)), v
+                         claims_to_review(v.values, reviewed), jobs, p.written), v
 
 
 @locked
@@ -345,10 +350,12 @@ def run_rank(root: Path, progress=lambda unit: None, jobs: int | None = None
     v = run_validate(root, progress, jobs=jobs)
     c = v.campaign
     m = matrix(c, v.values)
-    review_issues, reviewed, ballots = load_reviews(c, p.reviews, m, v.values)
+    review_issues, reviewed, ballots = load_reviews(c, p.reviews, m, v.values, jobs)
     values = apply_claims(v.values, reviewed)  # the bloc heads' reviewed bonus and deduction claims
     reviewed = reviewed[reviewed["section"] == "criteria"]
-    input_issues = missing_inputs(c, v.valid, self_scores(m), reviewed, ballots, load_reviews(c, p.out / "review", m)[1:])
+    # out/review/ as thidua wrote it holds nothing typed: only a workbook changed there since is read
+    elsewhere = load_reviews(c, p.out / "review", m, jobs=jobs, skip=untouched(p.out / "review", p.written))[1:]
+    input_issues = missing_inputs(c, v.valid, self_scores(m), reviewed, ballots, elsewhere)
     m = with_review(m, reviewed)
     ranked = rank(c, with_votes(c, totals(c, values, m), ballots))
     vote_issues = conflicts(c, ranked, ballots)

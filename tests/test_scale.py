@@ -19,6 +19,7 @@ import pytest
 
 import pipeline.pool
 import pipeline.read
+import pipeline.review
 from pipeline import report, workflow
 from pipeline.campaign_book import write_campaign
 from pipeline.check import load_checked
@@ -61,17 +62,47 @@ def acceptance(tmp_path):
 # --- both cores -------------------------------------------------------------------------------------------
 
 def test_two_processes_write_what_one_writes(acceptance, monkeypatch):
-    """collect, validate and rank on a pool (every item through it) write the same bytes as one process."""
+    """collect, validate, review (out and back) and rank on a pool (every item through it) write the same bytes
+    as one process."""
     monkeypatch.setattr(pipeline.pool, "SERIAL_BELOW", 1)
     outs = {}
     for jobs in (1, 2):
         shutil.rmtree(acceptance / "out", ignore_errors=True)
+        shutil.rmtree(acceptance / "review", ignore_errors=True)
         workflow.run_collect(acceptance, jobs=jobs)
         workflow.run_validate(acceptance, jobs=jobs)
+        workflow.run_review(acceptance, workflow.generated_at(acceptance / "campaign.xlsx"), jobs=jobs)
+        shutil.copytree(acceptance / "out" / "review", acceptance / "review")
         workflow.run_rank(acceptance, jobs=jobs)
         outs[jobs] = digest(acceptance / "out")
-    assert "submissions/receipts.csv" in outs[1] and "validation.xlsx" in outs[1]
+    assert {"submissions/receipts.csv", "validation.xlsx", "review/K1.xlsx", "review/K2.xlsx"} <= set(outs[1])
     assert outs[2] == outs[1]
+
+
+def test_rank_reads_out_review_only_where_it_changed_since_review_wrote_it(acceptance, monkeypatch):
+    """A bloc head who typed into out/review/ by mistake is still told (review_wrong_folder); the workbooks as
+    `review` wrote them are not read again on every `rank`."""
+    workflow.run_collect(acceptance)
+    workflow.run_review(acceptance, workflow.generated_at(acceptance / "campaign.xlsx"))
+    read = []
+    real = pipeline.review.read_review
+    monkeypatch.setattr(pipeline.review, "read_review", lambda path, file=None: read.append(Path(path).name)
+                        or real(path, file))
+    workflow.run_rank(acceptance, jobs=1)
+    assert read == []  # review/ is empty, out/review/ untouched
+    typed = acceptance / "out" / "review" / "K1.xlsx"
+    book = openpyxl.load_workbook(typed)
+    ws = book["Thẩm định"]
+    head = next(r for r in ws.iter_rows(max_row=10) if any(c.value == "Điểm thẩm định" for c in r))
+    col = next(c.column for c in head if c.value == "Điểm thẩm định")
+    cell = next(ws.cell(r, col) for r in range(head[0].row + 1, ws.max_row + 1)
+                if isinstance(ws.cell(r, col).value, (int, float)) and ws.cell(r, col + 1).value is None
+                and ws.cell(r, 3).value)
+    cell.value = max(0, cell.value - 1)
+    book.save(typed)
+    _, v, *_ = workflow.run_rank(acceptance, jobs=1)
+    assert read == ["K1.xlsx"]
+    assert [i.params["bloc"] for i in v.issues if i.code == "review_wrong_folder"] == ["K1"]
 
 
 def test_the_pool_keeps_the_order_and_reports_progress_in_it():

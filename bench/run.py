@@ -57,7 +57,8 @@ from pipeline.proposal import write_proposal
 from pipeline.rank import rank
 from pipeline.read import read_return
 from pipeline.report import YearEnd, write_results, write_validation
-from pipeline.review import load_reviews
+from pipeline.inputs import missing_inputs
+from pipeline.review import load_reviews, self_scores, untouched
 from pipeline.review import write_all as write_reviews
 from pipeline.score import matrix, totals, with_review
 from pipeline.votes import ballots_frame, margins, succession, tally, with_votes
@@ -390,14 +391,18 @@ def stages(root: Path, meter: Meter, units: int, jobs: int) -> dict:
 
     # The year end: every bloc head gets a review workbook and sends it back unchanged (read and checked
     # in full, each score compared with the self score), then votes, awards and the proposal lists.
-    with meter.stage("review: write review workbooks", len(c.blocs), "blocs"):
+    with meter.stage(f"review: write review workbooks ({jobs} proc)", len(c.blocs), "blocs"):
         ranked0 = rank(c, t)
-        written = write_reviews(c, p.out / "review", m, ranked0, dt.datetime(2026, 12, 15))
+        written = write_reviews(c, p.out / "review", m, ranked0, dt.datetime(2026, 12, 15), jobs=jobs,
+                                record=p.written)
     (root / "review").mkdir(exist_ok=True)
     for path in written:
         shutil.copyfile(path, root / "review" / path.name)
-    with meter.stage("review: read and check completed reviews", len(c.blocs), "blocs"):
-        review_issues, reviewed, ballots = load_reviews(c, root / "review", m)
+    with meter.stage(f"review: read and check completed reviews ({jobs} proc)", len(c.blocs), "blocs"):
+        review_issues, reviewed, ballots = load_reviews(c, root / "review", m, jobs=jobs)
+    with meter.stage("inputs: out/review/ untouched? what rank could not use", len(c.blocs), "blocs"):
+        elsewhere = load_reviews(c, p.out / "review", m, jobs=jobs, skip=untouched(p.out / "review", p.written))[1:]
+        review_issues += missing_inputs(c, valid, self_scores(m), reviewed, ballots, elsewhere)
     with meter.stage("score with reviews (merge + totals + votes)", len(valid), "units"):
         m = with_review(m, reviewed)
         t = with_votes(c, totals(c, values, m), ballots)

@@ -213,6 +213,7 @@ _FORMULA = re.compile(rb"<(\w+:)?f[\s>/]")
 
 _CELL = re.compile(rb"<(?:\w+:)?c\s[^>]*>")
 _REF = re.compile(rb'\br="([A-Z]+[0-9]+)"')
+CELL_TAG_MAX = 1024  # bytes of a <c ...> tag's attributes, at most (r, s, t, cm, vm, ph: well under this)
 _VALUE = re.compile(rb"<(?:\w+:)?(?:v|is)>(?!</)")
 
 
@@ -232,7 +233,10 @@ def formula_cells(data: bytes) -> dict[str, bool]:
     parse of every cell: a sheet of 100,000 junk rows costs one pass over its bytes."""
     found = {}
     for m in _FORMULA.finditer(data):
-        start = max(data.rfind(b"<c ", 0, m.start()), data.rfind(b":c ", 0, m.start()) - 1)
+        # the cell's opening tag is just before its formula (its attributes only): looked for within a bounded
+        # window, never through the whole sheet before it (that was quadratic in the number of formulas)
+        near = max(0, m.start() - CELL_TAG_MAX)
+        start = max(data.rfind(b"<c ", near, m.start()), data.rfind(b":c ", near, m.start()) - 1)
         tag = _CELL.match(data, start) if start >= 0 else None
         ref = _REF.search(tag.group(0)) if tag else None
         if not ref:

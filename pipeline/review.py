@@ -3,6 +3,7 @@ goes out to out/review/<bloc>.xlsx; the completed ones come back from CAMPAIGN/r
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -35,10 +36,10 @@ def review_path(out: Path, bloc: Bloc) -> Path:
     return Path(out) / f"{bloc.code}.xlsx"
 
 
-def write_review(path: Path, c: Campaign, bloc: Bloc, rows: dict[str, list], ranked: pd.DataFrame,
+def write_review(path: Path, c: Campaign, bloc: Bloc, rows: dict[str, list], placed: dict[str, tuple],
                  generated_at: dt.datetime, ballot: Ballot | None = None, claims: dict[str, dict] | None = None) -> Path:
-    """The bloc head's workbook: `rows` the score matrix by unit (unit_rows), `ranked` the bloc's provisional
-    ranking.
+    """The bloc head's workbook: `rows` the score matrix by unit (unit_rows), `placed` the bloc's provisional
+    ranking (bloc_ranks).
 
     The reviewed cells are pre-filled with the final scores: the self score, or what an earlier completed
     review (merged onto the matrix by score.with_review) said, with its note; `ballot` carries the votes typed.
@@ -50,7 +51,7 @@ def write_review(path: Path, c: Campaign, bloc: Bloc, rows: dict[str, list], ran
                              "author": c.settings.issuing_body, "created": generated_at})
     f = _formats(wb)
     _scores(wb, f, c, bloc, rows, claims)
-    _ballot(wb, f, c, bloc, ranked, ballot)
+    _ballot(wb, f, c, bloc, placed, ballot)
     print_areas(wb)
     write_meta(wb, c, generated_at, {"bloc_code": bloc.code, "form": FORM})
     wb.close()
@@ -69,6 +70,15 @@ def unit_rows(m: pd.DataFrame) -> dict[str, list[tuple]]:
     return out
 
 
+def bloc_ranks(ranked: pd.DataFrame) -> dict[str, dict[str, tuple[float, int]]]:
+    """The provisional ranking as plain records: {bloc: {unit: (total, rank)}}, built once for every workbook."""
+    out: dict[str, dict[str, tuple[float, int]]] = {}
+    if len(ranked):
+        for bloc, unit, total, rank in zip(ranked["bloc"], ranked["unit"], ranked["total"], ranked["rank"]):
+            out.setdefault(bloc, {})[unit] = (float(total), int(rank))
+    return out
+
+
 def unit_claims(claims: pd.DataFrame | None) -> dict[str, dict] | None:
     """claims_to_review's frame by unit and item: {unit: {code: (claimed, reviewed or None, note)}}."""
     if claims is None:
@@ -81,6 +91,13 @@ def unit_claims(claims: pd.DataFrame | None) -> dict[str, dict] | None:
                                           float(done) if done is not None and pd.notna(done) else None,
                                           note if isinstance(note, str) else "")
     return out
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _height(*cells: tuple[str, float]) -> float:
+    """templates.row_height, once per distinct text: a bloc's rows repeat the same criteria and (mostly empty)
+    notes on every unit."""
+    return row_height(*cells)
 
 
 def _formats(wb) -> dict:
@@ -155,14 +172,14 @@ def _scores(wb, f: dict, c: Campaign, bloc: Bloc, by_unit: dict[str, list], clai
             ws.write_number(r, col[V.REVIEWED], final, f["input"])
             write_input(ws, r, col[V.NOTE], note or None, f["input_text"])
             rules.setdefault(("criterion", k.code), []).append(xl_rowcol_to_cell(r, col[V.REVIEWED]))
-            ws.set_row(r, row_height((k.text, 50), (note, 36)))
+            ws.set_row(r, _height((k.text, 50), (note, 36)))
             r += 1
         # The unit's sum of criteria: a formula with its value, so the head sees the effect of an adjustment.
         ws.write_blank(r, col[V.UNIT], None, f["total"])
         ws.write_string(r, col[V.NAME], u.short_name, f["total"])
         ws.write_blank(r, col[V.CODE], None, f["total"])
         ws.write_string(r, col[V.TEXT], SUBTOTAL, f["total"])
-        ws.set_row(r, row_height((SUBTOTAL, 50 / 1.2)))
+        ws.set_row(r, _height((SUBTOTAL, 50 / 1.2)))
         sums = {V.MAX: sum(leaves[x[0]].max for x in rows), V.SELF: sum(x[1] for x in rows),
                 V.REVIEWED: sum(x[2] for x in rows)}
         for h, value in sums.items():
@@ -200,7 +217,7 @@ def _claim_rows(ws, f: dict, c: Campaign, u, r: int, col: dict, got: dict, rules
         ws.write_number(r, col[V.REVIEWED], reviewed, f["input"])
         write_input(ws, r, col[V.NOTE], note or None, f["input_text"])
         rules.setdefault(("item", item.code), []).append(xl_rowcol_to_cell(r, col[V.REVIEWED]))
-        ws.set_row(r, row_height((label, 50), (note, 36)))
+        ws.set_row(r, _height((label, 50), (note, 36)))
         r += 1
     return r
 
@@ -229,7 +246,8 @@ def _claim_rule(item) -> tuple[str, str, float]:
             item.cap)
 
 
-def _ballot(wb, f: dict, c: Campaign, bloc: Bloc, ranked: pd.DataFrame, ballot: Ballot | None) -> None:
+def _ballot(wb, f: dict, c: Campaign, bloc: Bloc, placed: dict[str, tuple[float, int]], ballot: Ballot | None
+            ) -> None:
     ws = wb.add_worksheet(V.VOTES_SHEET)
     headers = [V.UNIT, V.NAME, V.TOTAL, V.RANK, V.LEADER, V.HEAD, V.DEPUTY]
     for i, w in enumerate((10, 44, 12, 11, 12, 12, 12)):
@@ -246,8 +264,7 @@ def _ballot(wb, f: dict, c: Campaign, bloc: Bloc, ranked: pd.DataFrame, ballot: 
     ws.set_row(head, 33)
     for i, h in enumerate(headers):
         ws.write_string(head, i, h, f["head"])
-    order = {u: n for n, u in enumerate(ranked.sort_values(["rank", "unit"])["unit"])} if len(ranked) else {}
-    placed = {r.unit: r for r in ranked.itertuples()} if len(ranked) else {}
+    order = {u: n for n, u in enumerate(sorted(placed, key=lambda u: (placed[u][1], u)))}
     rows = sorted(members, key=lambda u: (order.get(u.code, len(order)), u.code))
     for n, u in enumerate(rows):
         r = head + 1 + n
@@ -257,8 +274,8 @@ def _ballot(wb, f: dict, c: Campaign, bloc: Bloc, ranked: pd.DataFrame, ballot: 
         ws.set_row(r, row_height((name, 44), ("" if u.code in placed else "Không xếp hạng", 11)))
         got = placed.get(u.code)
         if got is not None:
-            ws.write_number(r, 2, float(got.total), f["num"])
-            ws.write_number(r, 3, int(got.rank), f["int"])
+            ws.write_number(r, 2, got[0], f["num"])
+            ws.write_number(r, 3, got[1], f["int"])
         else:
             ws.write_string(r, 2, "", f["text"])
             ws.write_string(r, 3, "Không xếp hạng", f["text"])
@@ -314,8 +331,7 @@ def write_all(c: Campaign, out: Path, m: pd.DataFrame, ranked: pd.DataFrame, gen
     the number); `claims` as claims_to_review gives them. With `record` (a JSON file in out/cache/), what was
     written is recorded there, so that `rank` knows an untouched workbook from one typed into by mistake."""
     out = Path(out)
-    r_by = dict(tuple(ranked.groupby("bloc", sort=False))) if len(ranked) else {}
-    shared = (c, out, unit_rows(m), r_by, ranked.iloc[0:0], generated_at, ballots or {}, unit_claims(claims))
+    shared = (c, out, unit_rows(m), bloc_ranks(ranked), generated_at, ballots or {}, unit_claims(claims))
     paths = [p for _, p in pmap(_write_bloc, list(c.blocs), shared, jobs, lambda done: progress(done[0]))]
     if record is not None:
         record.parent.mkdir(parents=True, exist_ok=True)
@@ -326,8 +342,8 @@ def write_all(c: Campaign, out: Path, m: pd.DataFrame, ranked: pd.DataFrame, gen
 
 
 def _write_bloc(shared: tuple, b: Bloc) -> tuple[Bloc, Path]:
-    c, out, rows, r_by, no_rank, generated_at, ballots, claims = shared
-    return b, write_review(review_path(out, b), c, b, rows, r_by.get(b.code, no_rank), generated_at,
+    c, out, rows, ranks, generated_at, ballots, claims = shared
+    return b, write_review(review_path(out, b), c, b, rows, ranks.get(b.code, {}), generated_at,
                            ballots.get(b.code), claims)
 
 
@@ -373,6 +389,11 @@ class VoteRow(NamedTuple):
     leader_cell: str
     head_cell: str
     deputy_cell: str
+
+
+# frames are built from the rows as tuples: their fields are the schemas' columns, in order
+assert ReviewRow._fields == tuple(V.REVIEW_ROWS.columns) and VoteRow._fields == tuple(V.VOTE_ROWS.columns)
+REVIEWED_COLUMNS = tuple(V.REVIEWED_SCORES.columns)
 
 
 @dataclass
@@ -439,8 +460,11 @@ def _read(book: Book, file: str) -> ReviewReturn:
 
 def check_rows(returns: list[ReviewReturn]) -> None:
     """The stage boundary, once for all reviews: every row read against REVIEW_ROWS and VOTE_ROWS."""
-    rows = [r._asdict() for ret in returns for r in ret.rows]
-    votes = [v._asdict() for ret in returns for v in ret.votes]
+    _check_rows([r for ret in returns for r in ret.rows], [v for ret in returns for v in ret.votes])
+
+
+def _check_rows(rows: list[tuple], votes: list[tuple]) -> None:
+    """Rows as tuples in the order of ReviewRow, VoteRow (the schemas' columns): one frame each."""
     if rows:
         V.REVIEW_ROWS.validate(frame(rows, V.REVIEW_ROWS))
     if votes:
@@ -665,22 +689,21 @@ def load_reviews(c: Campaign, folder: Path, m: pd.DataFrame, values: pd.DataFram
     Files are taken in name order; where two files review one bloc, the later name wins and a warning says so.
     """
     issues: list[Issue] = []
-    frames: dict[str, list[dict]] = {}
+    frames: dict[str, list[tuple]] = {}  # bloc -> its reviewed scores, REVIEWED_COLUMNS
     ballots: dict[str, Ballot] = {}
     seen: dict[str, str] = {}
     files = sorted(p for p in Path(folder).glob("*") if p.suffix.lower() in (".xlsx", ".xlsm", ".ods", ".xls")
                    and not p.name.startswith(("~$", ".")) and p.name not in skip) if Path(folder).is_dir() else []
     shared = (c, self_scores(m), claim_scores(values) if values is not None else None)
     done = pmap(_read_and_check, files, shared, jobs)
-    check_rows([ret for ret, *_ in done])
-    for ret, found, reviewed, ballot in done:
+    _check_rows([r for d in done for r in d[2]], [v for d in done for v in d[3]])
+    for file, bloc, _, _, found, reviewed, ballot in done:
         issues += found
-        bloc = ret.meta.get("bloc_code", "")
         if not any(i.code in ("wrong_campaign", "review_not_a_review", "unreadable") for i in found):
             if bloc in seen:
-                issues.append(Issue("review_superseded", WARNING, file=seen[bloc], params={"bloc": bloc, "file": ret.file}))
+                issues.append(Issue("review_superseded", WARNING, file=seen[bloc], params={"bloc": bloc, "file": file}))
                 ballots.pop(bloc, None)
-            seen[bloc] = ret.file
+            seen[bloc] = file
             frames[bloc] = reviewed
             if ballot is not None:
                 ballots[bloc] = ballot
@@ -688,7 +711,12 @@ def load_reviews(c: Campaign, folder: Path, m: pd.DataFrame, values: pd.DataFram
     return issues, reviewed, ballots
 
 
-def _read_and_check(shared: tuple, path: Path) -> tuple[ReviewReturn, list[Issue], list[dict], Ballot | None]:
+def _read_and_check(shared: tuple, path: Path) -> tuple:
+    """One review read and checked (on a worker): file, bloc, rows and votes read, issues, reviewed scores and the
+    ballot. Rows go back as plain tuples (REVIEWED_COLUMNS for the scores): a NamedTuple or dict per row cost
+    more to send back to the parent than to read."""
     c, current, claims = shared
     ret = read_review(path)
-    return (ret, *check_review(c, ret, current, claims))
+    found, reviewed, ballot = check_review(c, ret, current, claims)
+    return (ret.file, ret.meta.get("bloc_code", ""), [tuple(r) for r in ret.rows], [tuple(v) for v in ret.votes],
+            found, [tuple(r[k] for k in REVIEWED_COLUMNS) for r in reviewed], ballot)

@@ -712,3 +712,103 @@ def test_a_reviewed_claim_counts_with_the_tolerance_and_note_rules(base, camp):
     paths, _ = run_review(camp, WHEN)
     rows = claim_rows(next(p for p in paths if p.stem == "K1"))
     assert rows[("A03", "D1")][V.REVIEWED] == 2 and rows[("A03", "D1")][V.NOTE] == "Bị phê bình bằng văn bản 2 lần"
+
+
+# --- at scale: both cores, one rule per criterion, what rank need not read again --------------
+
+def _ranked(base):
+    from pipeline.rank import rank
+    from pipeline.score import totals
+    from pipeline.votes import with_votes
+    return rank(base.c, with_votes(base.c, totals(base.c, base.values, base.m), {}))
+
+
+def test_two_processes_write_the_bytes_one_writes_and_read_back_the_same(base, tmp_path, monkeypatch):
+    import pipeline.pool
+    from pipeline.review import claims_to_review, write_all
+    monkeypatch.setattr(pipeline.pool, "SERIAL_BELOW", 1)  # two blocs: every one through the pool
+    ranked, claims = _ranked(base), claims_to_review(base.values)
+    written, seen = {}, {}
+    for jobs in (1, 2):
+        out = tmp_path / f"out{jobs}"
+        got = []
+        paths = write_all(base.c, out, base.m, ranked, WHEN, got.append, None, claims, jobs, tmp_path / f"w{jobs}.json")
+        assert [b.code for b in got] == [b.code for b in base.c.blocs]  # progress per bloc, in order
+        written[jobs] = {p.name: p.read_bytes() for p in paths}
+        assert (tmp_path / f"w{jobs}.json").read_bytes() == (tmp_path / "w1.json").read_bytes()
+    assert set(written[1]) == {"K1.xlsx", "K2.xlsx"} and written[2] == written[1]
+    # read back on one and two processes: edited, faulty, superseded and foreign reviews alike
+    folder = tmp_path / "review"
+    edit(base.review["K1"], folder / "K1.xlsx", scores={("A01", "I.2"): (0, "sai"), ("A02", "I.3"): 99,
+                                                        ("A03", "T1"): 1}, counts=FULL, votes={V.LEADER: {"A01": 4}})
+    edit(base.review["K1"], folder / "K1b.xlsx", scores={("A04", "I.2"): 0})  # after K1.xlsx: it wins
+    edit(base.review["K2"], folder / "K2.xlsx", counts={V.PRESENT: 9, V.ISSUED: 1, V.VALID: 1})
+    edit(base.review["K2"], folder / "other.xlsx", meta={"campaign_id": "X"})
+    for jobs in (1, 2):
+        issues, reviewed, ballots = load_reviews(base.c, folder, base.m, base.values, jobs=jobs)
+        seen[jobs] = (issues, reviewed, ballots)
+    assert seen[2][0] == seen[1][0] and seen[2][2] == seen[1][2]
+    pd_testing = pytest.importorskip("pandas.testing")
+    pd_testing.assert_frame_equal(seen[2][1], seen[1][1])
+    codes = {i.code for i in seen[1][0]}
+    assert {"review_superseded", "wrong_campaign", "score_range", "votes_present"} <= codes
+    got = {(u, k): x for u, k, x in zip(seen[1][1]["unit"], seen[1][1]["code"], seen[1][1]["reviewed"])}
+    assert base.self[("A04", "I.2")] != 0 and got[("A04", "I.2")] == 0  # K1b.xlsx, the later name, counts
+    assert got[("A01", "I.2")] == base.self[("A01", "I.2")]  # not K1.xlsx's 0
+
+
+def test_every_reviewed_cell_and_claim_is_under_a_rule_to_its_maximum(base):
+    """One rule per criterion (and per bonus or deduction item) over many cells: each reviewed cell still
+    carries its own criterion's maximum, and no other cell is under a score rule."""
+    ws = sheet(base.review["K2"], V.REVIEW_SHEET)
+    rules = {}
+    for dv in ws.data_validations.dataValidation:
+        for ref in dv.sqref.ranges:
+            for row in ws[ref.coord] if ":" in ref.coord else [[ws[ref.coord]]]:
+                for cell in row:
+                    assert cell.coordinate not in rules, cell.coordinate  # one rule a cell
+                    rules[cell.coordinate] = dv
+    maxima = {k.code: k.max for k in base.c.leaves} | {i.code: i.cap for i in base.c.items}
+    units = {u for u, _ in base.self if u in f.BLOCS["K2"]}
+    reviewed = set()
+    for unit in units:
+        for code, most in maxima.items():
+            where = review_cell(ws, unit, code)
+            dv = rules[where]
+            assert dv.type == "decimal" and float(dv.formula1) == 0 and float(dv.formula2) == most, (unit, code)
+            reviewed.add(where)
+    score_rules = {c for c, dv in rules.items() if dv.type == "decimal"}
+    assert score_rules == reviewed
+
+
+def test_a_rule_over_many_cells_is_split_and_still_covers_each(base, tmp_path, monkeypatch):
+    import pipeline.review
+    monkeypatch.setattr(pipeline.review, "CELLS_PER_RULE", 2)
+    from pipeline.review import write_all
+    path = write_all(base.c, tmp_path / "out", base.m, _ranked(base), WHEN)[0]
+    ws = sheet(path, V.REVIEW_SHEET)
+    rules = {str(ref): dv for dv in ws.data_validations.dataValidation for ref in dv.sqref.ranges}
+    assert all(len(dv.sqref.ranges) <= 2 for dv in ws.data_validations.dataValidation)
+    for unit in K1:
+        for k in base.c.leaves:
+            assert float(rules[review_cell(ws, unit, k.code)].formula2) == k.max
+
+
+def test_workbooks_untouched_since_written_are_skipped_a_changed_one_is_read(base, tmp_path, monkeypatch):
+    import pipeline.review
+    from pipeline.review import untouched, write_all
+    out, record = tmp_path / "out" / "review", tmp_path / "cache" / "written.json"
+    write_all(base.c, out, base.m, _ranked(base), WHEN, record=record)
+    assert untouched(out, record) == {"K1.xlsx", "K2.xlsx"}
+    assert untouched(out, tmp_path / "none.json") == set()  # no record: everything is read
+    read = []
+    real = pipeline.review.read_review
+    monkeypatch.setattr(pipeline.review, "read_review", lambda path, file=None: read.append(Path(path).name)
+                        or real(path, file))
+    issues, reviewed, ballots = load_reviews(base.c, out, base.m, skip=untouched(out, record))
+    assert read == [] and issues == [] and not len(reviewed) and ballots == {}
+    edit(out / "K1.xlsx", out / "K1.xlsx", scores={("A01", "I.2"): 0})  # typed into out/review/ by mistake
+    (out / "extra.xlsx").write_bytes((out / "K2.xlsx").read_bytes())  # not in the record: read
+    issues, reviewed, _ = load_reviews(base.c, out, base.m, skip=untouched(out, record))
+    assert sorted(read) == ["K1.xlsx", "extra.xlsx"]
+    assert ("A01", "I.2") in set(zip(reviewed["unit"], reviewed["code"]))

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from schemas import columns
+
 from .campaign import Campaign
 from .issues import WARNING, Issue
 
@@ -38,10 +40,10 @@ def missing_inputs(c: Campaign, valid: set[str], current: dict[tuple[str, str], 
         files = sorted(set(mine["file"]))
         # Typed in out/review/: a score neither the self score nor what review/ says (a re-run of `thidua review`
         # pre-fills out/review/ from review/), or a ballot review/ does not have.
-        done = {(u, k): x for u, k, x in zip(mine["unit"], mine["code"], mine["reviewed"])}
+        done = {(u, k): x for u, k, x in columns(mine, "unit", "code", "reviewed")}
         theirs = theirs_by_bloc.get(bloc.code, other_rows.iloc[0:0])
         theirs = theirs[theirs["unit"].isin(units)]
-        typed = [f for u, k, x, f in zip(theirs["unit"], theirs["code"], theirs["reviewed"], theirs["file"])
+        typed = [f for u, k, x, f in columns(theirs, "unit", "code", "reviewed", "file")
                  if (u, k) in current and abs(x - current[(u, k)]) > 1e-9 and abs(x - done.get((u, k), x + 1)) > 1e-9]
         other_ballot = other_ballots.get(bloc.code) if bloc.code not in ballots else None
         misplaced = sorted(set(typed) | ({other_ballot.file} if other_ballot is not None else set()))

@@ -13,7 +13,7 @@ from typing import NamedTuple
 import pandas as pd
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from schemas import frame
+from schemas import columns, frame
 from schemas import review as V
 from schemas.returns import META_SHEET
 
@@ -64,8 +64,8 @@ def unit_rows(m: pd.DataFrame) -> dict[str, list[tuple]]:
     out: dict[str, list[tuple]] = {}
     if not len(m):
         return out
-    notes = m["review_note"] if "review_note" in m.columns else [None] * len(m)
-    for unit, code, self_, final, note in zip(m["unit"], m["code"], m["self"], m["final"], notes):
+    notes = m["review_note"].tolist() if "review_note" in m.columns else [None] * len(m)
+    for (unit, code, self_, final), note in zip(columns(m, "unit", "code", "self", "final"), notes):
         out.setdefault(unit, []).append((code, float(self_), float(final), note if isinstance(note, str) else ""))
     return out
 
@@ -74,7 +74,7 @@ def bloc_ranks(ranked: pd.DataFrame) -> dict[str, dict[str, tuple[float, int]]]:
     """The provisional ranking as plain records: {bloc: {unit: (total, rank)}}, built once for every workbook."""
     out: dict[str, dict[str, tuple[float, int]]] = {}
     if len(ranked):
-        for bloc, unit, total, rank in zip(ranked["bloc"], ranked["unit"], ranked["total"], ranked["rank"]):
+        for bloc, unit, total, rank in columns(ranked, "bloc", "unit", "total", "rank"):
             out.setdefault(bloc, {})[unit] = (float(total), int(rank))
     return out
 
@@ -84,9 +84,9 @@ def unit_claims(claims: pd.DataFrame | None) -> dict[str, dict] | None:
     if claims is None:
         return None
     out: dict[str, dict] = {}
-    reviewed = claims["reviewed"] if "reviewed" in claims.columns else [None] * len(claims)
-    notes = claims["note"] if "note" in claims.columns else [""] * len(claims)
-    for unit, code, score, done, note in zip(claims["unit"], claims["code"], claims["score"], reviewed, notes):
+    reviewed = claims["reviewed"].tolist() if "reviewed" in claims.columns else [None] * len(claims)
+    notes = claims["note"].tolist() if "note" in claims.columns else [""] * len(claims)
+    for (unit, code, score), done, note in zip(columns(claims, "unit", "code", "score"), reviewed, notes):
         out.setdefault(unit, {})[code] = (float(score) if pd.notna(score) else 0.0,
                                           float(done) if done is not None and pd.notna(done) else None,
                                           note if isinstance(note, str) else "")
@@ -490,13 +490,13 @@ class Ballot:
 
 def self_scores(m: pd.DataFrame) -> dict[tuple[str, str], float]:
     """(unit, criterion) -> the current self score, from the score matrix before review."""
-    return {(u, k): s for u, k, s in zip(m["unit"], m["code"], m["self"])}
+    return {(u, k): s for u, k, s in columns(m, "unit", "code", "self")}
 
 
 def claim_scores(values: pd.DataFrame) -> dict[tuple[str, str], float]:
     """(unit, item) -> the points the unit's return claims, as counted (the validated values)."""
     items = values[values["section"] == "items"]
-    return {(u, k): float(x) for u, k, x in zip(items["unit"], items["code"], items["score"]) if pd.notna(x)}
+    return {(u, k): float(x) for u, k, x in columns(items, "unit", "code", "score") if pd.notna(x)}
 
 
 def claims_to_review(values: pd.DataFrame, reviewed: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -694,6 +694,8 @@ def load_reviews(c: Campaign, folder: Path, m: pd.DataFrame, values: pd.DataFram
     seen: dict[str, str] = {}
     files = sorted(p for p in Path(folder).glob("*") if p.suffix.lower() in (".xlsx", ".xlsm", ".ods", ".xls")
                    and not p.name.startswith(("~$", ".")) and p.name not in skip) if Path(folder).is_dir() else []
+    if not files:  # nothing to read (out/review/ as written): no look-up tables to build
+        return issues, V.REVIEWED_SCORES.validate(frame([], V.REVIEWED_SCORES)), ballots
     shared = (c, self_scores(m), claim_scores(values) if values is not None else None)
     done = pmap(_read_and_check, files, shared, jobs)
     _check_rows([r for d in done for r in d[2]], [v for d in done for v in d[3]])

@@ -5,6 +5,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
+from schemas import columns
+
 from .campaign import Campaign, Criterion
 
 
@@ -41,19 +43,21 @@ def matrix(c: Campaign, values: pd.DataFrame, reviewed: pd.DataFrame | None = No
     crit = crit.assign(bloc=crit["unit"].map(bloc_of))
     # The bloc's best actual per target criterion, among the returns that count.
     best = crit.dropna(subset=["actual"]).groupby(["bloc", "code"])["actual"].max().to_dict()
-    rows = []
-    for r in crit.itertuples():
-        k = leaves[r.code]
+    kept = ("bloc", "unit", "code", "actual", "file", "sheet", "cell", "sha256")
+    out: dict[str, list] = {name: crit[name].tolist() for name in kept}  # column by column: no record per row
+    groups, maxima, scores = [], [], []
+    for bloc, code, actual, score in columns(crit, "bloc", "code", "actual", "score"):
+        k = leaves[code]
         if k.kind == "chỉ tiêu":
-            self_score = target_score(k, r.actual, best[(r.bloc, r.code)])
+            score = target_score(k, actual, best[(bloc, code)])
         elif k.kind == "trừ điểm":
-            self_score = deduction_score(k, r.actual)
-        else:
-            self_score = r.score
-        rows.append({"bloc": r.bloc, "unit": r.unit, "code": r.code, "group": k.group, "max": k.max,
-                     "actual": r.actual, "self": self_score, "file": r.file, "sheet": r.sheet, "cell": r.cell,
-                     "sha256": r.sha256})
-    m = pd.DataFrame(rows, columns=["bloc", "unit", "code", "group", "max", "actual", "self", "file", "sheet", "cell", "sha256"])
+            score = deduction_score(k, actual)
+        groups.append(k.group)
+        maxima.append(k.max)
+        scores.append(score)
+    out.update(group=groups, max=maxima, self=scores)
+    m = pd.DataFrame(out, columns=["bloc", "unit", "code", "group", "max", "actual", "self", "file", "sheet", "cell",
+                                   "sha256"])
     return with_review(m, reviewed)
 
 
@@ -106,7 +110,7 @@ def totals(c: Campaign, values: pd.DataFrame, m: pd.DataFrame) -> pd.DataFrame:
     bonus: dict[str, float] = {}
     deduction: dict[str, float] = {}
     claims = values[values["section"] == "items"]
-    for unit, code, x in zip(claims["unit"], claims["code"], claims["score"]):
+    for unit, code, x in columns(claims, "unit", "code", "score"):
         into = bonus if kinds[code] == "thưởng" else deduction if kinds[code] == "trừ" else None
         if into is not None:
             into[unit] = into.get(unit, 0.0) + x
@@ -140,8 +144,8 @@ def totals(c: Campaign, values: pd.DataFrame, m: pd.DataFrame) -> pd.DataFrame:
             # rounded so that equal subtotals reached by different sums compare equal in the tie-break
             row[f"group:{g}"] = round(float(by_group.get((unit, g), 0.0)), 9)
         rows.append(row)
-    columns = ["bloc", "unit", "name", "short_name", "self_total", "reviewed_total", "bonus", "deduction", "total",
-               "grade", *(f"group:{g}" for g in groups)]
+    names = ["bloc", "unit", "name", "short_name", "self_total", "reviewed_total", "bonus", "deduction", "total",
+             "grade", *(f"group:{g}" for g in groups)]
     if any("na_left_out" in r for r in rows):
-        columns += ["raw_total", "na_left_out", "na_factor"]
-    return pd.DataFrame(rows, columns=columns)  # the columns also when nobody has a valid return yet
+        names += ["raw_total", "na_left_out", "na_factor"]
+    return pd.DataFrame(rows, columns=names)  # the columns also when nobody has a valid return yet

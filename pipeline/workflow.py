@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from schemas import columns
+
 from .campaign import Campaign
 from .check import load_checked
 from .collect import EVIDENCE, Receipt, collect, latest, load_receipts
@@ -313,7 +315,7 @@ def year_end_status(root: Path, v: Validation) -> pd.DataFrame:
     rows = []
     for b in c.blocs:
         mine = reviewed[reviewed["unit"].isin([u.code for u in c.members(b.code)])]
-        changed = sum(abs(x - current[(u, k)]) > 1e-9 for u, k, x in zip(mine["unit"], mine["code"], mine["reviewed"]))
+        changed = sum(abs(x - current[(u, k)]) > 1e-9 for u, k, x in columns(mine, "unit", "code", "reviewed"))
         ballot = ballots.get(b.code)
         files = set(mine["file"]) | ({ballot.file} if ballot else set())
         rows.append({"bloc": b.code, "review": ", ".join(sorted(files)), "changed": int(changed),

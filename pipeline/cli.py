@@ -55,13 +55,17 @@ def main():
       CAMPAIGN/campaign.xlsx   the covenant (settings, blocs, units, criteria, awards)
       CAMPAIGN/inbox/          returns from units, as they arrive
       CAMPAIGN/review/         the bloc heads' completed review workbooks
-      CAMPAIGN/out/            everything thidua writes (deletable, rebuildable)
+      CAMPAIGN/out/            everything thidua writes (deletable, rebuildable; out/cache/
+                               keeps what reading each file found, so it is read once)
 
     \b
     Order of work: new -> check -> templates [--registration] -> mail (templates
     out) -> (units fill in, reply by mail) -> collect [mailbox, --imap] -> validate
     -> mail --what feedback / reminder -> review -> mail --what review -> (bloc
     heads review, conference votes; completed reviews into CAMPAIGN/review/) -> rank.
+
+    collect, validate, status, review and rank work on every core (--jobs N to
+    choose); the outputs are the same whatever the number.
     """
 
 
@@ -338,7 +342,9 @@ def rank(campaign, jobs):
     reviews and votes in CAMPAIGN/review/, registrations; writes out/validation.xlsx,
     out/results-<year>.xlsx (ranking, proposals and units held back with reasons, vote tally, next year's
     head and deputy, margins) and out/proposal-<year>.xlsx (the printable lists, one sheet per award and
-    issuer). Ranks what is valid, lists what it left out and why; exit 0 when written."""
+    issuer). Each bloc's sheet lists every member and what rank could not use (a missing review or ballot). A
+    campaign of more than 50,000 scores writes their sources to out/results-<year>-nguon-so-lieu.csv. Ranks what
+    is valid, lists what it left out and why; exit 0 when written."""
     from .workflow import Paths, run_rank
 
     path, v, ranked, year_end = run_rank(campaign, jobs=jobs)

@@ -5,6 +5,7 @@ them in that order. `shared` (the campaign, a cache folder) reaches the workers 
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from typing import Callable, Iterable, TypeVar
@@ -45,6 +46,9 @@ def pmap(fn: Callable[[object, T], R], items: Iterable[T], shared=None, jobs: in
             progress(results[-1])
         return results
     _WORK = (fn, shared)
+    # The parent's objects move out of the collector's sight before the fork: a worker's garbage collection then
+    # never walks (and so never copies, page by page) the campaign-sized heap it inherited.
+    gc.freeze()
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             results = []
@@ -55,3 +59,4 @@ def pmap(fn: Callable[[object, T], R], items: Iterable[T], shared=None, jobs: in
             return results
     finally:
         _WORK = None
+        gc.unfreeze()

@@ -363,7 +363,7 @@ def stages(root: Path, meter: Meter, units: int, jobs: int) -> dict:
 
     # collect reads every new return in full (kept in out/cache/returns/); validate takes the readings from there
     with meter.stage(f"collect (and read, {jobs} proc)", per="files") as row:
-        receipts = collect(c, [p.inbox], p.submissions, cache=p.cache / "returns", jobs=jobs)
+        receipts = collect(c, [p.inbox], p.submissions, cache=p.readings, jobs=jobs)
         row.count = len(receipts)
 
     with meter.stage("read: the readings kept by collect", per="files") as row:

@@ -89,15 +89,15 @@ def load_checked(path: Path, warnings: list[Issue] | None = None, cache: Path | 
 
 def _load_cached(path: Path, cache: Path) -> tuple[Campaign | None, list[Issue]]:
     """load_campaign, kept under out/cache/campaign/ by the file's bytes and the code that checks it."""
-    from . import cache as kept, campaign, issues, workbook
+    import python_calamine
+
+    from . import cache as kept, campaign as model, issues as messages, workbook as reader
 
     try:
         data = path.read_bytes()
     except OSError:
         return load_campaign(path)  # says what is wrong with the path
-    import python_calamine
-
-    code = kept.code_fingerprint(sys.modules[__name__], campaign, issues, workbook, S,
+    code = kept.code_fingerprint(sys.modules[__name__], model, messages, reader, S,
                                  extra=getattr(python_calamine, "__version__", ""))
     entry = kept.entry(Path(cache) / "campaign", hashlib.sha256(data).hexdigest(), path.name, code)
     found = kept.load(entry, tuple)

@@ -235,7 +235,7 @@ def write_results(path: Path, c: Campaign, ranked: pd.DataFrame, m: pd.DataFrame
     if "na_left_out" in ranked.columns:
         ranked = ranked.assign(tie_note=[_with_rescale(note, r) for note, r in zip(
             ranked["tie_note"] if "tie_note" in ranked.columns else [""] * len(ranked),
-            ranked[["raw_total", "na_left_out", "na_factor"]].itertuples(index=False))])
+            ranked[list(RESCALE)].itertuples(index=False))])
     columns = {k: v for k, v in RANKING.items() if k in ranked.columns}
     _reviewed_differs(book, book.table("Xếp hạng", ranked, columns, table_name="XepHang", off_paper=RESCALE),
                       columns, 0, len(ranked))
@@ -267,7 +267,7 @@ def write_results(path: Path, c: Campaign, ranked: pd.DataFrame, m: pd.DataFrame
             # the chart sits under the table: printed with it
             ws.print_area(0, 0, 2 + len(shown) + 4 + (80 + 30 * len(rows)) // 20, len(printed) - 1)
             _chart(book, ws, f"Khối {bloc.code}", len(rows), in_sheet.index("short_name"), in_sheet.index("total"),
-                   c.settings.scale, below=len(shown))
+                   c.settings.scale, len(shown))
         if len(c.blocs) <= c.settings.matrix_blocs:  # 500 matrix sheets would be unreadable and slow to open
             _matrix(book, c, bloc.code, matrix_by_bloc.get(bloc.code, m.iloc[0:0]))
     book.table("Không xếp hạng", unranked, UNRANKED, table_name="KhongXepHang")
@@ -443,12 +443,11 @@ def _leader(top: pd.DataFrame, y: YearEnd | None) -> str:
     return text
 
 
-def _chart(book: Book, ws, sheet: str, n: int, name_col: int, total_col: int, scale: float = 100,
-           below: int | None = None) -> None:
+def _chart(book: Book, ws, sheet: str, n: int, name_col: int, total_col: int, scale: float, below: int) -> None:
     """The first `n` rows' totals as bars named by column `name_col`; placed under the table's `below` rows."""
     chart = book.wb.add_chart({"type": "bar"})
     first, last = 3, 3 + n - 1
-    under = 3 + (below if below is not None else n) - 1
+    under = 3 + below - 1
     chart.add_series({"name": "Tổng điểm", "categories": [sheet, first, name_col, last, name_col],
                       "values": [sheet, first, total_col, last, total_col], "data_labels": {"value": True}})
     chart.set_title({"name": "Tổng điểm", "name_font": {"name": FONT}})
@@ -458,7 +457,7 @@ def _chart(book: Book, ws, sheet: str, n: int, name_col: int, total_col: int, sc
     chart.set_legend({"none": True})
     chart.set_size({"width": 900, "height": 80 + 30 * n})
     ws.insert_chart(under + 3, 0, chart)
-    if below is not None and below > 4 or n > 4:
+    if below > 4:
         ws.set_h_pagebreaks([under + 3])  # a chart is never cut in two by a page: under a long table it starts one
 
 

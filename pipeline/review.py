@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ from schemas import review as V
 from schemas.returns import META_SHEET
 
 from .campaign import BLOCKERS, Bloc, Campaign
+from .collect import sha256
 from .issues import ERROR, WARNING, Issue
 from .pool import pmap
 from .read import cell_value, read_meta
@@ -336,7 +336,7 @@ def write_all(c: Campaign, out: Path, m: pd.DataFrame, ranked: pd.DataFrame, gen
     if record is not None:
         record.parent.mkdir(parents=True, exist_ok=True)
         with atomic(record) as tmp:
-            tmp.write_text(json.dumps({p.name: sha256_of(p) for p in paths}, ensure_ascii=False, indent=0,
+            tmp.write_text(json.dumps({p.name: sha256(p) for p in paths}, ensure_ascii=False, indent=0,
                                       sort_keys=True), encoding="utf-8")
     return paths
 
@@ -345,10 +345,6 @@ def _write_bloc(shared: tuple, b: Bloc) -> tuple[Bloc, Path]:
     c, out, rows, ranks, generated_at, ballots, claims = shared
     return b, write_review(review_path(out, b), c, b, rows, ranks.get(b.code, {}), generated_at,
                            ballots.get(b.code), claims)
-
-
-def sha256_of(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def untouched(folder: Path, record: Path) -> set[str]:
@@ -360,7 +356,7 @@ def untouched(folder: Path, record: Path) -> set[str]:
     if not isinstance(record, dict):
         return set()
     return {name for name, digest in record.items() if isinstance(digest, str)
-            and (Path(folder) / name).is_file() and sha256_of(Path(folder) / name) == digest}
+            and (Path(folder) / name).is_file() and sha256(Path(folder) / name) == digest}
 
 
 # --- reading back ---------------------------------------------------------------------------
@@ -458,13 +454,9 @@ def _read(book: Book, file: str) -> ReviewReturn:
     return ReviewReturn(file, meta, rows, votes, counts, issues)
 
 
-def check_rows(returns: list[ReviewReturn]) -> None:
-    """The stage boundary, once for all reviews: every row read against REVIEW_ROWS and VOTE_ROWS."""
-    _check_rows([r for ret in returns for r in ret.rows], [v for ret in returns for v in ret.votes])
-
-
-def _check_rows(rows: list[tuple], votes: list[tuple]) -> None:
-    """Rows as tuples in the order of ReviewRow, VoteRow (the schemas' columns): one frame each."""
+def check_rows(rows: list[tuple], votes: list[tuple]) -> None:
+    """The stage boundary, once for all reviews: rows as tuples in the order of ReviewRow and VoteRow (the
+    schemas' columns), one frame and one pandera call each."""
     if rows:
         V.REVIEW_ROWS.validate(frame(rows, V.REVIEW_ROWS))
     if votes:
@@ -698,7 +690,7 @@ def load_reviews(c: Campaign, folder: Path, m: pd.DataFrame, values: pd.DataFram
         return issues, V.REVIEWED_SCORES.validate(frame([], V.REVIEWED_SCORES)), ballots
     shared = (c, self_scores(m), claim_scores(values) if values is not None else None)
     done = pmap(_read_and_check, files, shared, jobs)
-    _check_rows([r for d in done for r in d[2]], [v for d in done for v in d[3]])
+    check_rows([r for d in done for r in d[2]], [v for d in done for v in d[3]])
     for file, bloc, _, _, found, reviewed, ballot in done:
         issues += found
         if not any(i.code in ("wrong_campaign", "review_not_a_review", "unreadable") for i in found):

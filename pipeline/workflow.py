@@ -71,6 +71,11 @@ class Paths:
         return self.out / "cache"
 
     @property
+    def readings(self) -> Path:
+        """What reading each stored return found (read once: by collect, for validate and the next run)."""
+        return self.cache / "returns"
+
+    @property
     def written(self) -> Path:
         """What `review` wrote into out/review/ (file -> SHA-256): `rank` reads only what changed there since."""
         return self.cache / "review-written.json"
@@ -94,7 +99,7 @@ def run_collect(root: Path, sources: list[Path] | None = None, progress=lambda r
     if imap:
         from .mail.imap import read_imap
     mail = read_imap(imap, password, since) if imap else ()
-    return collect(c, sources, p.submissions, progress, mail, p.cache / "returns", jobs)
+    return collect(c, sources, p.submissions, progress, mail, p.readings, jobs)
 
 
 @dataclass
@@ -130,8 +135,7 @@ def read_latest(c: Campaign, p: Paths, receipts: list[Receipt], progress=lambda 
                 jobs: int | None = None) -> dict[str, Received]:
     """Each unit's newest score return, read (or its reading from collect kept in the cache), with its versions."""
     newest = latest(receipts)
-    rets = read_all([(p.submissions / v[-1].stored, v[-1].original) for v in newest.values()],
-                    p.cache / "returns",
+    rets = read_all([(p.submissions / v[-1].stored, v[-1].original) for v in newest.values()], p.readings,
                     Limits.of(c.settings.max_file_mb), jobs, lambda ret: progress(ret.meta.get("unit_code", "")))
     return {unit: Received(ret, versions[-1], tuple(versions)) for (unit, versions), ret in zip(newest.items(), rets)}
 

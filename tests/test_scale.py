@@ -142,7 +142,7 @@ def test_a_changed_reader_or_a_damaged_cache_is_read_again(acceptance, counted, 
     workflow.run_collect(acceptance, jobs=1)
     before = workflow.run_validate(acceptance, jobs=1)
     n = len(counted)
-    for entry in (workflow.Paths(acceptance).cache / "returns").glob("*.pickle"):
+    for entry in workflow.Paths(acceptance).readings.glob("*.pickle"):
         entry.write_bytes(b"not a pickle")  # a crash or a disk error: never trusted, never an error
     again = workflow.run_validate(acceptance, jobs=1)
     assert len(counted) == 2 * n and again.values.equals(before.values)

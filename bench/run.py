@@ -50,7 +50,7 @@ from pipeline.campaign import Campaign
 from pipeline.campaign_book import EXAMPLE, write_campaign
 from pipeline.check import load_checked
 from pipeline.collect import collect
-from pipeline.pool import default_jobs
+from pipeline.pool import batch_gc, default_jobs
 from pipeline.issues import ERROR
 from pipeline.awards import propose
 from pipeline.proposal import write_proposal
@@ -492,6 +492,7 @@ def linearity(runs: list[dict]) -> None:
 
 
 def main(argv=None) -> int:
+    batch_gc()  # as `thidua` runs
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--units", type=int, nargs="+", default=[10000],
                     help="number of units (default 10000); several sizes (2000 10000) also print each stage's "

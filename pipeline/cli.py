@@ -67,6 +67,9 @@ def main():
     collect, validate, status, review and rank work on every core (--jobs N to
     choose); the outputs are the same whatever the number.
     """
+    from .pool import batch_gc
+
+    batch_gc()
 
 
 @main.command()

@@ -2,6 +2,7 @@
 DTDs); formula cells found; Vietnamese typed in legacy encodings recognised."""
 from __future__ import annotations
 
+import functools
 import os
 import re
 import zipfile
@@ -247,8 +248,10 @@ def formula_cells(data: bytes) -> dict[str, bool]:
     return found
 
 
+@functools.lru_cache(maxsize=64)
 def sheet_parts(workbook: bytes, rels: bytes) -> dict[str, str]:
-    """Sheet name -> its part in the zip, from xl/workbook.xml and its relations (DTDs were refused already)."""
+    """Sheet name -> its part in the zip, from xl/workbook.xml and its relations (DTDs were refused already).
+    Cached by the bytes: the returns of a campaign come from one template, so they share these two parts."""
     from defusedxml import ElementTree as ET
 
     try:

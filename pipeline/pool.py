@@ -19,6 +19,16 @@ SERIAL_BELOW = 16
 _WORK: tuple | None = None  # (function, shared) for the forked workers
 
 
+# A run builds millions of small objects (rows, cells, receipts) that live until it ends: with Python's default
+# thresholds the collector walks them again every 700 allocations, a tenth of the time of a large campaign's read.
+GC_THRESHOLDS = (50_000, 20, 100)
+
+
+def batch_gc() -> None:
+    """The collector tuned for a batch run (cycles are still collected, only less often); forked workers inherit it."""
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 def default_jobs() -> int:
     """The cores this process may use."""
     try:

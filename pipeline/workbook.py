@@ -27,8 +27,10 @@ def text(value) -> str:
     """A cell as clean text: NFC, no non-breaking or repeated spaces, integral floats without '.0'."""
     if value is None or value == "":
         return ""
-    if type(value) is str and value.isascii() and value.isprintable() and "  " not in value:
-        return value.strip(" ")  # nothing to normalise: the common case, kept quick
+    # nothing to normalise, the common case kept quick: a printable string has no whitespace but " " (no
+    # tab, non-breaking or zero-width space), so only NFC and doubled spaces could change it
+    if type(value) is str and value.isprintable() and "  " not in value and unicodedata.is_normalized("NFC", value):
+        return value.strip(" ")
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, dt.datetime) and value.time() == dt.time():

@@ -361,9 +361,9 @@ def stages(root: Path, meter: Meter, units: int, jobs: int) -> dict:
     with meter.stage("load_checked campaign.xlsx", units, "units"):
         c = load_checked(p.campaign)
 
-    # collect reads every new return in full (kept in out/cache/returns/); validate takes the readings from there
+    # collect reads every new return in full (kept in out/cache/kept.sqlite); validate takes the readings from there
     with meter.stage(f"collect (and read, {jobs} proc)", per="files") as row:
-        receipts = collect(c, [p.inbox], p.submissions, cache=p.readings, jobs=jobs)
+        receipts = collect(c, [p.inbox], p.submissions, shelf=p.kept, jobs=jobs)
         row.count = len(receipts)
 
     with meter.stage("read: the readings kept by collect", per="files") as row:

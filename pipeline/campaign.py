@@ -9,13 +9,15 @@ import unicodedata
 from dataclasses import dataclass, replace
 from functools import cached_property
 from fractions import Fraction
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from schemas import campaign as S
 
 from .issues import Issue
 from .workbook import Table, number, text
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # Award codes the master suggests (Law on Emulation and Commendation 2022). They are suggestions only: a campaign
 # defines its own codes on `Khen thưởng` (two kinds of Giấy khen, a ministry's flag ...), and registrations and
@@ -552,16 +554,23 @@ def cited_out_of_force(basis: str, when: dt.date) -> list[str]:
 
 # --- loading --------------------------------------------------------------------------------
 
+def _missing(v) -> bool:
+    """A blank cell as a frame holds it (None, NaN, NA)."""
+    import pandas as pd  # here, not at the top: a stage that only loads the kept campaign never imports pandas
+
+    return v is None or (not isinstance(v, str) and bool(pd.isna(v)))
+
+
 def _s(v) -> str:
-    return "" if v is None or (isinstance(v, float) and pd.isna(v)) else text(v)
+    return "" if _missing(v) else text(v)
 
 
 def _f(v) -> float | None:
-    return None if v is None or pd.isna(v) else float(v)
+    return None if _missing(v) else float(v)
 
 
 def _i(v) -> int | None:
-    return None if v is None or pd.isna(v) else int(v)
+    return None if _missing(v) else int(v)
 
 
 def _codes(v) -> tuple[str, ...]:
@@ -583,6 +592,8 @@ def award_code(c: Campaign, value) -> str | None:
 
 
 def _frame(tables: dict[str, Table], schema) -> pd.DataFrame:
+    import pandas as pd
+
     table = tables.get(schema.name)
     return table.frame if table is not None else pd.DataFrame(columns=list(schema.columns))
 

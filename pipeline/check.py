@@ -72,11 +72,11 @@ def _as_written(book: Book, schema):
     return schema.update_columns({name: {"title": title} for name, title in renamed.items()})
 
 
-def load_checked(path: Path, warnings: list[Issue] | None = None, cache: Path | None = None) -> Campaign:
+def load_checked(path: Path, warnings: list[Issue] | None = None, shelf=None) -> Campaign:
     """The campaign for a stage that needs a sound covenant; any error in it stops the run. The warnings are
-    added to `warnings` when given. With `cache` (out/cache/), an unchanged campaign.xlsx is not read and
-    checked again: every stage starts with it."""
-    campaign, issues = _load_cached(Path(path), cache) if cache is not None else load_campaign(path)
+    added to `warnings` when given. With `shelf` (out/cache/kept.sqlite), an unchanged campaign.xlsx is not
+    read and checked again: every stage starts with it."""
+    campaign, issues = _load_kept(Path(path), shelf) if shelf is not None else load_campaign(path)
     if warnings is not None:
         warnings += [i for i in issues if i.severity != ERROR]
     errors = [i for i in issues if i.severity == ERROR]
@@ -87,22 +87,25 @@ def load_checked(path: Path, warnings: list[Issue] | None = None, cache: Path | 
     return campaign
 
 
-def _load_cached(path: Path, cache: Path) -> tuple[Campaign | None, list[Issue]]:
-    """load_campaign, kept under out/cache/campaign/ by the file's bytes and the code that checks it."""
+def _load_kept(path: Path, shelf) -> tuple[Campaign | None, list[Issue]]:
+    """load_campaign, kept on the shelf by the file's bytes and the code that checks it."""
     import python_calamine
 
-    from . import cache as kept, campaign as model, issues as messages, workbook as reader
+    from . import cache, campaign as model, issues as messages, workbook as reader
 
     try:
         data = path.read_bytes()
     except OSError:
         return load_campaign(path)  # says what is wrong with the path
-    code = kept.code_fingerprint(sys.modules[__name__], model, messages, reader, S,
-                                 extra=getattr(python_calamine, "__version__", ""))
-    entry = kept.entry(Path(cache) / "campaign", hashlib.sha256(data).hexdigest(), path.name, code)
-    found = kept.load(entry, tuple)
-    if found is not None:
-        return found
+    code = cache.code_fingerprint(sys.modules[__name__], model, messages, reader, S,
+                                  extra=getattr(python_calamine, "__version__", ""))
+    k = cache.key("campaign", hashlib.sha256(data).hexdigest(), path.name, code)
+    found = shelf.get(k, tuple)
+    if found is None:
+        found = load_campaign(path)
+        shelf.put(k, found)
+        shelf.flush()
+    return found
     found = load_campaign(path)
     kept.store(entry, found)
     return found
@@ -146,9 +149,10 @@ def cross_check(c: Campaign, tables: dict[str, Table], file: str) -> list[Issue]
 
 
 # Where the blank master's example rows carry their mark, and where they name an example unit.
-_EXAMPLE_TEXTS = ((S.BLOCS, ("name",)), (S.UNITS, ("name", "short_name")), (S.CRITERIA, ("text",)),
-                  (S.ITEMS, ("text",)), (S.AWARD_RULES, ("award",)))
-_EXAMPLE_UNITS = ((S.HISTORY, "unit"), (S.REGISTRATIONS, "unit"))
+# (schema, columns) by the schema's name in schemas.campaign: its pandera schemas are built when first used
+_EXAMPLE_TEXTS = (("BLOCS", ("name",)), ("UNITS", ("name", "short_name")), ("CRITERIA", ("text",)),
+                  ("ITEMS", ("text",)), ("AWARD_RULES", ("award",)))
+_EXAMPLE_UNITS = (("HISTORY", "unit"), ("REGISTRATIONS", "unit"))
 
 
 def _examples(c: Campaign, at: _At) -> list[Issue]:
@@ -156,7 +160,8 @@ def _examples(c: Campaign, at: _At) -> list[Issue]:
     row of an example unit (a VD code that is no real unit, or a marked one)."""
     issues, mark = [], word_key(EXAMPLE_MARK, accents=False)
     marked_units = set()
-    for schema, columns in _EXAMPLE_TEXTS:
+    for name, columns in _EXAMPLE_TEXTS:
+        schema = getattr(S, name)
         table = at.tables.get(schema.name)
         for row, record in (table.frame.iterrows() if table is not None else ()):
             hit = next((col for col in columns if mark in word_key(record[col] or "", accents=False)), None)
@@ -166,8 +171,8 @@ def _examples(c: Campaign, at: _At) -> list[Issue]:
                 if schema is S.UNITS:
                     marked_units.add(record["code"])
     real = {u.code for u in c.units} - marked_units
-    for schema, column in _EXAMPLE_UNITS:
-        table = at.tables.get(schema.name)
+    for name, column in _EXAMPLE_UNITS:
+        table = at.tables.get(getattr(S, name).name)
         for row, record in (table.frame.iterrows() if table is not None else ()):
             code = record[column] or ""
             if code in marked_units or (EXAMPLE_CODE.match(code) and code not in real):

@@ -161,7 +161,7 @@ def collect(campaign, sources, imap_url, since, jobs):
       thidua collect CAMPAIGN --imap imaps://thiduakhenthuong@mail.tinh.gov.vn/INBOX --since 2025-12-01
     """
     from .collect import STATUS
-    from .workflow import Paths, run_collect
+    from .folder import Paths, run_collect
 
     password = _password("THIDUA_IMAP_PASSWORD", imap_url.split("//", 1)[-1].rsplit("@", 1)[0]) if imap_url else ""
     # How many files the mailboxes hold is known only once read: the bar counts, without a total.

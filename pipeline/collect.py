@@ -14,6 +14,7 @@ from typing import Iterable, Iterator
 
 from schemas import returns as R
 
+from .cache import Shelf
 from .campaign import Campaign
 from .issues import ThiduaError
 from .mail import VIETNAM, Attachment
@@ -124,9 +125,9 @@ def find_mail(sources: list[Path]) -> list[Path]:
     return found
 
 
-def inspect(path: Path, campaign: Campaign, file: str = "", cache: Path | None = None) -> tuple[str, str, str, str, str]:
+def inspect(path: Path, campaign: Campaign, file: str = "", shelf: Shelf | None = None) -> tuple[str, str, str, str, str]:
     """(status, unit, campaign_id, note, form) of one stored file, without changing it. The file is read in full
-    once, here, and the reading kept in `cache` for validate (read once).
+    once, here, and the reading put on `shelf` for validate (read once).
 
     A file whose form cannot be told (unreadable, no _meta) counts as a score return: it is reported there.
     """
@@ -134,7 +135,7 @@ def inspect(path: Path, campaign: Campaign, file: str = "", cache: Path | None =
     size = path.stat().st_size
     if size > campaign.settings.max_file_mb * 1024 * 1024:
         return "oversized", "", "", f"{size / 1048576:.1f} MB", unknown
-    ret = read_stored(path, file or path.name, cache, Limits.of(campaign.settings.max_file_mb))
+    ret = read_stored(path, file or path.name, shelf, Limits.of(campaign.settings.max_file_mb))
     if ret.refused:  # known by its bytes before any XML is parsed, or damaged: one status, one cause
         reason = str(ret.issues[0].params.get("reason", "")) if ret.issues else ""
         if ret.refused in ("pdf_file", "not_a_workbook") and path.suffix.lower() not in NOT_EVIDENCE:
@@ -177,10 +178,10 @@ def read_register(sources: list[Path]) -> dict[str, str]:
 
 
 def collect(campaign: Campaign, sources: list[Path], store: Path, progress=lambda item: None,
-            mail: Iterable[Attachment] = (), cache: Path | None = None, jobs: int | None = 1) -> list[Receipt]:
+            mail: Iterable[Attachment] = (), shelf: Shelf | None = None, jobs: int | None = 1) -> list[Receipt]:
     """Copy every file, and every attachment of every message, into `store` by content hash (never touching the
     source) and record a receipt. `mail`: attachments read elsewhere (an IMAP folder). New files are read on
-    `jobs` processes, their readings kept in `cache` for validate.
+    `jobs` processes, their readings kept on `shelf` for validate.
 
     The same bytes under the same name in the same message are one receipt; receipts of earlier runs are kept.
     """
@@ -207,25 +208,30 @@ def collect(campaign: Campaign, sources: list[Path], store: Path, progress=lambd
     for r in new.values():
         by_stored.setdefault(r.stored, []).append(r)
 
-    def received(group: list[Receipt]) -> None:
+    def received(done: tuple[list[Receipt], dict]) -> None:
+        group, readings = done
+        if shelf:
+            shelf.keep(readings)  # the worker's readings, written here (one writer, one transaction)
         for r in group:
             receipts[r.key] = r
             progress(r)
     pmap(_stored_and_inspected, [(first[name], group) for name, group in by_stored.items()],
-         (campaign, store, cache), jobs, received)
+         (campaign, store, shelf), jobs, received)
     for message in _messages(mail):
-        for r in _collect_message(message, receipts, store, campaign, cache):
+        for r in _collect_message(message, receipts, store, campaign, shelf):
             progress(r)
     for box in find_mail(sources):
         try:
             for message in _messages(_dated(read_mail(box), received_time(box))):
-                for r in _collect_message(message, receipts, store, campaign, cache):
+                for r in _collect_message(message, receipts, store, campaign, shelf):
                     progress(r)
         except ThiduaError as e:  # a damaged mailbox is reported like a damaged file; the others are read
             bad = Receipt(received_time(box), box.name, sha256(box) if box.is_file() else "", 0, "", "unreadable",
                           note=str(e)[:200], source=str(box.parent))
             progress(receipts.setdefault(bad.key, bad))
     result = sorted(receipts.values(), key=lambda r: (r.received, r.original, r.sha256))
+    if shelf:
+        shelf.flush()
     save_receipts(store, result)
     return result
 
@@ -252,26 +258,27 @@ def _copy_in(source: Path, target: Path) -> None:
         shutil.copyfile(source, tmp)
 
 
-def _stored_and_inspected(shared: tuple, item: tuple[Path, list[Receipt]]) -> list[Receipt]:
-    """One content's copy under out/submissions/ (if not there yet), and its receipts inspected."""
+def _stored_and_inspected(shared: tuple, item: tuple[Path, list[Receipt]]) -> tuple[list[Receipt], dict]:
+    """One content's copy under out/submissions/ (if not there yet), its receipts inspected, and the readings
+    this put on the shelf (handed to the parent, which writes them)."""
     source, receipts = item
-    store = shared[1]
+    store, shelf = shared[1], shared[2]
     if not (store / receipts[0].stored).exists():
         _copy_in(source, store / receipts[0].stored)
-    return [_inspected(shared, r) for r in receipts]
+    return [_inspected(shared, r) for r in receipts], shelf.taken() if shelf else {}
 
 
 def _inspected(shared: tuple, receipt: Receipt) -> Receipt:
     """The receipt with what its stored file holds (status, unit, campaign, form): one file's work in a pool."""
-    campaign, store, cache = shared
-    status, unit, cid, note, form = inspect(store / receipt.stored, campaign, receipt.original, cache)
+    campaign, store, shelf = shared
+    status, unit, cid, note, form = inspect(store / receipt.stored, campaign, receipt.original, shelf)
     return replace(receipt, status=status, unit=unit, campaign_id=cid, note=note, form=form)
 
 
-def _receive(receipts: dict, receipt: Receipt, store: Path, campaign: Campaign, cache: Path | None) -> Receipt:
+def _receive(receipts: dict, receipt: Receipt, store: Path, campaign: Campaign, shelf: Shelf | None) -> Receipt:
     """The receipt already kept for these bytes, name and message, or this one inspected and kept."""
     if receipt.key not in receipts:
-        receipts[receipt.key] = _inspected((campaign, store, cache), receipt)
+        receipts[receipt.key] = _inspected((campaign, store, shelf), receipt)
     return receipts[receipt.key]
 
 
@@ -300,7 +307,7 @@ OURS = re.compile(r"^<[0-9a-f]{32}\.thidua@")
 
 
 def _collect_message(message: list[Attachment], receipts: dict, store: Path, campaign: Campaign,
-                     cache: Path | None = None) -> list[Receipt]:
+                     shelf: Shelf | None = None) -> list[Receipt]:
     """A message's workbooks are submissions; its other files are evidence, filed under the unit whose workbook
     came with them, or else the unit whose address sent them."""
     message = [a for a in message if not OURS.match(a.message_id)]
@@ -312,7 +319,7 @@ def _collect_message(message: list[Attachment], receipts: dict, store: Path, cam
         if suffix in SUFFIXES:
             digest = hashlib.sha256(a.data).hexdigest()
             _store(store / (digest + suffix), a.data)
-            done.append(_receive(receipts, _mailed(a, digest, digest + suffix, ""), store, campaign, cache))
+            done.append(_receive(receipts, _mailed(a, digest, digest + suffix, ""), store, campaign, shelf))
     units = [r.unit for r in done if r.status == "ok"]
     sender = message[0].sender
     unit = units[0] if units else next((u.code for u in campaign.units if u.email and u.email.lower() == sender), NOBODY)

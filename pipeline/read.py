@@ -6,16 +6,18 @@ import sys
 from collections import namedtuple
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from schemas import returns as R
 
-from .cache import code_fingerprint, entry, load, store
+from .cache import Shelf, code_fingerprint, key
 from .issues import WARNING, Issue
 from .pool import pmap
 from .intake import Limits, Refused, legacy_vietnamese
 from .workbook import Book, cell_name, find_header, text
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # A return's tables have a few dozen rows: a sheet is read no further than this (100,000 junk rows cost nothing).
 ROW_CAP = 5000
@@ -57,7 +59,7 @@ def read_return(path: Path, file: str | None = None, limits: Limits | None = Non
                       refused="unreadable")
 
 
-# --- read once: a stored return's reading kept in out/cache/returns/, keyed by its bytes, its name and this reader
+# --- read once: a stored return's reading kept in out/cache/kept.sqlite, keyed by its bytes, its name and this reader
 
 @functools.lru_cache(maxsize=1)
 def fingerprint() -> str:
@@ -70,45 +72,50 @@ def fingerprint() -> str:
                             extra=getattr(python_calamine, "__version__", ""))
 
 
-def cache_path(cache: Path, stored: Path, file: str, limits: Limits | None) -> Path:
+def reading_key(stored: Path, file: str, limits: Limits | None) -> str:
     # a stored submission is named by its SHA-256: its name stands for its bytes
-    return entry(cache, stored.name, file, str(limits), fingerprint())
+    return key("return", stored.name, file, str(limits), fingerprint())
 
 
-def read_stored(stored: Path, file: str, cache: Path | None = None, limits: Limits | None = None) -> Return:
-    """read_return of a stored submission, through `cache` (out/cache/returns/): a file read by collect is not
-    read again by validate, and an unchanged submission not on the next run."""
-    if cache is None:
+def read_stored(stored: Path, file: str, shelf: Shelf | None = None, limits: Limits | None = None) -> Return:
+    """read_return of a stored submission, through `shelf`: a file read by collect is not read again by
+    validate, and an unchanged submission not on the next run. A new reading is put on the shelf (the caller
+    flushes it)."""
+    if shelf is None:
         return read_return(stored, file, limits)
-    path = cache_path(cache, stored, file, limits)
-    ret = _cached(path, file)
+    k = reading_key(stored, file, limits)
+    ret = _kept(shelf.get(k, Return), file)
     if ret is None:
         ret = read_return(stored, file, limits)
-        store(path, ret)
+        shelf.put(k, ret)
     return ret
 
 
-def _cached(path: Path, file: str) -> Return | None:
-    ret = load(path, Return)
+def _kept(ret: Return | None, file: str) -> Return | None:
     return ret if ret is not None and ret.file == file else None
 
 
-def _read_one(shared: tuple, item: tuple[Path, str]) -> Return:
-    cache, limits = shared
-    return read_stored(item[0], item[1], cache, limits)
+def _read_one(limits: Limits | None, item: tuple[Path, str]) -> Return:
+    return read_return(item[0], item[1], limits)
 
 
-def read_all(stored: list[tuple[Path, str]], cache: Path | None = None, limits: Limits | None = None,
+def read_all(stored: list[tuple[Path, str]], shelf: Shelf | None = None, limits: Limits | None = None,
              jobs: int | None = 1, progress=lambda ret: None) -> list[Return]:
-    """read_stored of every (stored file, name shown), in order: kept readings loaded here, the others read on
-    `jobs` processes."""
-    found = [_cached(cache_path(cache, path, file, limits), file) if cache else None for path, file in stored]
+    """read_stored of every (stored file, name shown), in order: kept readings loaded here (one query), the
+    others read on `jobs` processes and kept."""
+    keys = [reading_key(path, file, limits) for path, file in stored] if shelf else []
+    kept = shelf.get_many(keys, Return) if shelf else {}
+    found = [_kept(kept.get(k), file) for k, (_, file) in zip(keys, stored)] if shelf else [None] * len(stored)
     for ret in found:
         if ret is not None:
             progress(ret)
     missing = [i for i, ret in enumerate(found) if ret is None]
-    for i, ret in zip(missing, pmap(_read_one, [stored[i] for i in missing], (cache, limits), jobs, progress)):
+    for i, ret in zip(missing, pmap(_read_one, [stored[i] for i in missing], limits, jobs, progress)):
         found[i] = ret
+        if shelf:
+            shelf.put(keys[i], ret)
+    if shelf:
+        shelf.flush()
     return found
 
 
@@ -176,12 +183,14 @@ def _cut(value: str, sheet: str, cell: str, issues: list, unit: str, file: str) 
 
 
 # Plain records, not a frame per file: building a DataFrame cost ~90 % of reading a return (profiled).
-Row = namedtuple("Row", list(R.RETURN_ROWS.columns))
+Row = namedtuple("Row", R.RETURN_COLUMNS)
 
 
 def frame_of(rows: list) -> pd.DataFrame:
     """Rows (of one return or of many) as one frame of schemas.returns.RETURN_ROWS; blank cells stay None."""
-    frame = pd.DataFrame(rows, columns=list(R.RETURN_ROWS.columns))
+    import pandas as pd  # here: `collect` reads returns without pandas
+
+    frame = pd.DataFrame(rows, columns=list(R.RETURN_COLUMNS))
     values = frame.drop(columns="row").astype(object)
     frame[values.columns] = values.where(values.notna(), None)
     return frame.astype({"row": "int64"})

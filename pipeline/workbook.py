@@ -9,14 +9,16 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-import pandera.pandas as pa
 from python_calamine import CalamineWorkbook
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from .intake import Limits, check_file
 from .issues import ERROR, WARNING, Issue
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _SPACES = re.compile(r"[\s\u00a0\u2007\u202f\ufeff]+")
 # Zero-width characters a paste from the web or Word leaves in a cell: never part of a match.
@@ -184,8 +186,11 @@ class Table:
         return f"{xl_col_to_name(self.columns[column])}{excel_row}"
 
 
-def read_table(book: Book, schema: pa.DataFrameSchema, file: str = "") -> tuple[Table | None, list[Issue]]:
-    """Read the sheet named by `schema.name` through its header row, typed by the schema; no checks yet."""
+def read_table(book: Book, schema, file: str = "") -> tuple[Table | None, list[Issue]]:
+    """Read the sheet named by `schema.name` (a pandera DataFrameSchema) through its header row, typed by the
+    schema; no checks yet."""
+    import pandas as pd  # pandas and pandera only where a table is read: `collect` needs neither
+
     sheet = book.find_sheet(schema.name)
     if sheet is None:
         return None, [Issue("sheet_missing", file=file, sheet=schema.name, params={"sheet": schema.name})]
@@ -244,8 +249,11 @@ def _rule(check: str) -> str:
     return check
 
 
-def check_table(table: Table, schema: pa.DataFrameSchema, file: str = "", unit: str = "") -> list[Issue]:
+def check_table(table: Table, schema, file: str = "", unit: str = "") -> list[Issue]:
     """Validate a table with its pandera schema; each failure becomes an Issue at its cell."""
+    import pandas as pd
+    import pandera.pandas as pa
+
     try:
         schema.validate(table.frame, lazy=True)
         return []

@@ -1,4 +1,5 @@
-"""The stages wired over a campaign folder: what each command does, file in, files out."""
+"""The stages wired over a campaign folder: what each command does, file in, files out (Paths and collect live in
+folder.py, which imports no pandas; both are found here too)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -15,7 +16,8 @@ from schemas import columns
 
 from .campaign import Campaign
 from .check import load_checked
-from .collect import EVIDENCE, Receipt, collect, latest, load_receipts
+from .collect import EVIDENCE, Receipt, latest, load_receipts
+from .folder import Paths, run_collect  # noqa: F401 (the stages' callers find both here too)
 from .issues import ERROR, Issue, ThiduaError
 from .awards import propose
 from .proposal import write_proposal
@@ -37,72 +39,6 @@ REASON_VI = {"no_return": "Chưa gửi bản tự chấm", "errors": "Bản tự
 
 
 @dataclass
-class Paths:
-    root: Path
-
-    @property
-    def campaign(self) -> Path:
-        return self.root / "campaign.xlsx"
-
-    @property
-    def inbox(self) -> Path:
-        return self.root / "inbox"
-
-    @property
-    def out(self) -> Path:
-        return self.root / "out"
-
-    @property
-    def submissions(self) -> Path:
-        return self.out / "submissions"
-
-    @property
-    def feedback(self) -> Path:
-        return self.out / "feedback"
-
-    @property
-    def outbox(self) -> Path:
-        return self.out / "outbox"
-
-    @property
-    def cache(self) -> Path:
-        """thidua's own cache (safe to delete): the checked campaign.xlsx and what reading each stored return
-        found, kept so that a file is read once (pipeline/cache.py)."""
-        return self.out / "cache"
-
-    @property
-    def readings(self) -> Path:
-        """What reading each stored return found (read once: by collect, for validate and the next run)."""
-        return self.cache / "returns"
-
-    @property
-    def written(self) -> Path:
-        """What `review` wrote into out/review/ (file -> SHA-256): `rank` reads only what changed there since."""
-        return self.cache / "review-written.json"
-
-    @property
-    def reviews(self) -> Path:
-        """Completed reviews, put here by the officer (never written by thidua)."""
-        return self.root / "review"
-
-
-@locked
-def run_collect(root: Path, sources: list[Path] | None = None, progress=lambda r: None, imap: str = "",
-                password: str = "", since=None, jobs: int | None = None) -> list[Receipt]:
-    """Collect the inbox (or the sources given) and, with `imap`, an IMAP folder read-only."""
-    p = Paths(root)
-    c = load_checked(p.campaign, cache=p.cache)
-    sources = sources if sources is not None else ([] if imap and not p.inbox.exists() else [p.inbox])
-    missing = [s for s in sources if not s.exists()]
-    if missing:
-        raise ThiduaError(f"Không tìm thấy {missing[0]} (source not found)")
-    if imap:
-        from .mail.imap import read_imap
-    mail = read_imap(imap, password, since) if imap else ()
-    return collect(c, sources, p.submissions, progress, mail, p.readings, jobs)
-
-
-@dataclass
 class Validation:
     campaign: Campaign
     issues: list[Issue]
@@ -117,7 +53,7 @@ def run_validate(root: Path, progress=lambda unit: None, feedback: bool = False,
     """Read the newest version of every unit's return and check it; writes out/validation.xlsx and, with
     `feedback`, out/feedback/<unit>.xlsx for every unit with issues."""
     p = Paths(root)
-    c = load_checked(p.campaign, cache=p.cache)
+    c = load_checked(p.campaign, shelf=p.kept)
     receipts, sender_issues = screen_senders(c, load_receipts(p.submissions))
     received = read_latest(c, p, receipts, progress, jobs)
     check_rows([r.ret for r in received.values()])
@@ -135,7 +71,7 @@ def read_latest(c: Campaign, p: Paths, receipts: list[Receipt], progress=lambda 
                 jobs: int | None = None) -> dict[str, Received]:
     """Each unit's newest score return, read (or its reading from collect kept in the cache), with its versions."""
     newest = latest(receipts)
-    rets = read_all([(p.submissions / v[-1].stored, v[-1].original) for v in newest.values()], p.readings,
+    rets = read_all([(p.submissions / v[-1].stored, v[-1].original) for v in newest.values()], p.kept,
                     Limits.of(c.settings.max_file_mb), jobs, lambda ret: progress(ret.meta.get("unit_code", "")))
     return {unit: Received(ret, versions[-1], tuple(versions)) for (unit, versions), ret in zip(newest.items(), rets)}
 
@@ -218,7 +154,7 @@ def run_mail(root: Path, what: str, only: tuple[str, ...] = (), today: dt.date |
 
     p = Paths(root)
     warnings: list[Issue] = []
-    c = load_checked(p.campaign, warnings, p.cache)
+    c = load_checked(p.campaign, warnings, p.kept)
     s = c.settings
     sender = s.mail_from or s.reply_to
     if not sender:

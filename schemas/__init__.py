@@ -5,14 +5,29 @@ sees in the workbook) and a `description`; readers map headers to column names
 through these schemas, so the contract lives in one place.
 """
 
-import pandas as pd
-import pandera.pandas as pa
+from __future__ import annotations
 
 
-def frame(rows: list[dict], schema: pa.DataFrameSchema) -> pd.DataFrame:
+def contracts(namespace: dict, build):
+    """A module's __getattr__ (PEP 562) that builds its pandera schemas, `build()`, on first use: the constants
+    beside them (sheet names, headers) are read by `collect`, which never needs pandas or pandera (~0.9 s to
+    import)."""
+    def __getattr__(name: str):
+        if not namespace.get("_built"):
+            namespace["_built"] = True
+            namespace.update(build())
+            if name in namespace:
+                return namespace[name]
+        raise AttributeError(f"module {namespace['__name__']!r} has no attribute {name!r}")
+    return __getattr__
+
+
+def frame(rows: list[dict], schema) -> "pd.DataFrame":
     """Rows as a frame the schema accepts, also when there are none: float columns as float64, values as typed
     (object) kept as objects, text columns as Python objects (str), or as str when empty, where pandas cannot
     tell an empty object column's type."""
+    import pandas as pd
+
     out = pd.DataFrame(rows, columns=list(schema.columns))
     kinds = {k: str(col.dtype) for k, col in schema.columns.items()}
     floats = [k for k, kind in kinds.items() if kind == "float64"]
@@ -21,7 +36,7 @@ def frame(rows: list[dict], schema: pa.DataFrameSchema) -> pd.DataFrame:
                        for k, kind in kinds.items() if kind.startswith("str") or kind == "object"})
 
 
-def columns(df: pd.DataFrame, *names: str):
+def columns(df, *names: str):
     """The values of `names`, row by row, as plain Python values: a zip of the columns as lists (iterating a
     pandas string column yields one boxed element at a time, several times slower at a campaign's size)."""
     return zip(*(df[n].tolist() for n in names))

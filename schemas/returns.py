@@ -1,7 +1,7 @@
 """Contracts of a unit's return: the sheets and headers of the template, and the long frame read from it."""
 from __future__ import annotations
 
-import pandera.pandas as pa
+from schemas import contracts
 
 SCORE_SHEET = "Tự chấm điểm"
 ITEMS_SHEET = "Điểm thưởng - trừ"
@@ -17,44 +17,6 @@ SCORE_HEADERS = (CODE, TEXT, MAX, SELF, EXPLAIN)
 ITEM_HEADERS = (CODE, ITEM_TEXT, ITEM_CLAIM, EXPLAIN)
 META_KEYS = ("campaign_id", "unit_code", "bloc_code", "template_version", "criteria_digest", "generated_at")
 
-# One row per criterion or bonus/deduction item read from one return, values as typed.
-RETURN_ROWS = pa.DataFrameSchema(
-    {
-        "unit": pa.Column(str, description="Unit code from the return's _meta"),
-        "file": pa.Column(str, description="Stored file name of the return"),
-        "section": pa.Column(str, pa.Check.isin(("criteria", "items")), description="criteria or items sheet"),
-        "sheet": pa.Column(str, description="Sheet the row was read from"),
-        "row": pa.Column(int, pa.Check.ge(1), description="Excel row number"),
-        "code": pa.Column(str, description="Criterion or item code, always text ('4.10' stays '4.10')"),
-        "code_cell": pa.Column(str, description="A1 cell of the code"),
-        "score": pa.Column(object, nullable=True, description="Self score (or claimed points) as typed"),
-        "score_cell": pa.Column(str, description="A1 cell of the score"),
-        "actual": pa.Column(object, nullable=True, description="Actual result or count of occurrences, as typed"),
-        "actual_cell": pa.Column(str, description="A1 cell of the actual result ('' when the sheet has none)"),
-        "explanation": pa.Column(str, description="Explanation, NFC text"),
-        "explanation_cell": pa.Column(str, description="A1 cell of the explanation"),
-    },
-    name="return_rows",
-    coerce=False,
-)
-
-# The validated values of the returns that count: one row per unit and criterion or item.
-VALUES = pa.DataFrameSchema(
-    {
-        "unit": pa.Column(str, description="Unit code"),
-        "section": pa.Column(str, pa.Check.isin(("criteria", "items")), description="criteria or items"),
-        "code": pa.Column(str, description="Criterion or item code"),
-        "score": pa.Column(float, nullable=True, description="Self score or claimed points (None for computed kinds)"),
-        "actual": pa.Column(float, nullable=True, description="Actual result or occurrences of a computed criterion"),
-        "explanation": pa.Column(str, description="The unit's explanation"),
-        "file": pa.Column(str, description="Original file name"),
-        "sheet": pa.Column(str, description="Sheet of the value"),
-        "cell": pa.Column(str, description="A1 cell of the value"),
-        "sha256": pa.Column(str, description="Hash of the stored file"),
-    },
-    name="values",
-)
-
 # The start-of-year registration form (đăng ký thi đua): titles aimed for and key tasks.
 FORM_SCORE, FORM_REGISTRATION = "score", "registration"  # the `form` key of _meta
 REGISTRATION_SHEET = "Đăng ký danh hiệu"
@@ -65,3 +27,54 @@ REGISTRATION_HEADERS = (CODE, AWARD, REGISTER, NOTE)
 TASK_HEADERS = (TASK_NO, TASK, TASK_TARGET)
 REGISTER_MARK = "x"  # the only mark that registers a title; blank does not
 TASK_ROWS = 10
+
+# The columns of a return's rows (RETURN_ROWS), as the reader builds them: known without pandera.
+RETURN_COLUMNS = ("unit", "file", "section", "sheet", "row", "code", "code_cell", "score", "score_cell", "actual",
+                  "actual_cell", "explanation", "explanation_cell")
+
+
+def _contracts() -> dict:
+    import pandera.pandas as pa
+
+    # One row per criterion or bonus/deduction item read from one return, values as typed.
+    RETURN_ROWS = pa.DataFrameSchema(
+        {
+            "unit": pa.Column(str, description="Unit code from the return's _meta"),
+            "file": pa.Column(str, description="Stored file name of the return"),
+            "section": pa.Column(str, pa.Check.isin(("criteria", "items")), description="criteria or items sheet"),
+            "sheet": pa.Column(str, description="Sheet the row was read from"),
+            "row": pa.Column(int, pa.Check.ge(1), description="Excel row number"),
+            "code": pa.Column(str, description="Criterion or item code, always text ('4.10' stays '4.10')"),
+            "code_cell": pa.Column(str, description="A1 cell of the code"),
+            "score": pa.Column(object, nullable=True, description="Self score (or claimed points) as typed"),
+            "score_cell": pa.Column(str, description="A1 cell of the score"),
+            "actual": pa.Column(object, nullable=True, description="Actual result or count of occurrences, as typed"),
+            "actual_cell": pa.Column(str, description="A1 cell of the actual result ('' when the sheet has none)"),
+            "explanation": pa.Column(str, description="Explanation, NFC text"),
+            "explanation_cell": pa.Column(str, description="A1 cell of the explanation"),
+        },
+        name="return_rows",
+        coerce=False,
+    )
+
+    # The validated values of the returns that count: one row per unit and criterion or item.
+    VALUES = pa.DataFrameSchema(
+        {
+            "unit": pa.Column(str, description="Unit code"),
+            "section": pa.Column(str, pa.Check.isin(("criteria", "items")), description="criteria or items"),
+            "code": pa.Column(str, description="Criterion or item code"),
+            "score": pa.Column(float, nullable=True, description="Self score or claimed points (None for computed kinds)"),
+            "actual": pa.Column(float, nullable=True, description="Actual result or occurrences of a computed criterion"),
+            "explanation": pa.Column(str, description="The unit's explanation"),
+            "file": pa.Column(str, description="Original file name"),
+            "sheet": pa.Column(str, description="Sheet of the value"),
+            "cell": pa.Column(str, description="A1 cell of the value"),
+            "sha256": pa.Column(str, description="Hash of the stored file"),
+        },
+        name="values",
+    )
+    assert tuple(RETURN_ROWS.columns) == RETURN_COLUMNS
+    return {'RETURN_ROWS': RETURN_ROWS, 'VALUES': VALUES}
+
+
+__getattr__ = contracts(globals(), _contracts)

@@ -10,6 +10,8 @@ import csv
 import hashlib
 import importlib.util
 import shutil
+import sqlite3
+import subprocess
 import sys
 from pathlib import Path
 
@@ -142,13 +144,20 @@ def test_a_changed_reader_or_a_damaged_cache_is_read_again(acceptance, counted, 
     workflow.run_collect(acceptance, jobs=1)
     before = workflow.run_validate(acceptance, jobs=1)
     n = len(counted)
-    for entry in workflow.Paths(acceptance).readings.glob("*.pickle"):
-        entry.write_bytes(b"not a pickle")  # a crash or a disk error: never trusted, never an error
+    kept = workflow.Paths(acceptance).cache / "kept.sqlite"
+    with sqlite3.connect(kept) as db:  # damaged entries: never trusted, never an error
+        db.execute("UPDATE kept SET value = ?", (b"not a pickle",))
+    db.close()
     again = workflow.run_validate(acceptance, jobs=1)
     assert len(counted) == 2 * n and again.values.equals(before.values)
+    kept.write_bytes(b"not a database")  # a crash or a disk error: started afresh
+    again = workflow.run_validate(acceptance, jobs=1)
+    assert len(counted) == 3 * n and again.values.equals(before.values)
+    workflow.run_validate(acceptance, jobs=1)
+    assert len(counted) == 3 * n  # the new file serves the next run
     monkeypatch.setattr(pipeline.read, "fingerprint", lambda: "a newer reader")
     workflow.run_validate(acceptance, jobs=1)
-    assert len(counted) == 3 * n
+    assert len(counted) == 4 * n
 
 
 def test_a_changed_covenant_is_read_again(acceptance):
@@ -159,6 +168,22 @@ def test_a_changed_covenant_is_read_again(acceptance):
     write_campaign(acceptance / "campaign.xlsx", rows)
     assert workflow.run_validate(acceptance).campaign.unit("A01").name == "Sở mới đổi tên"
 
+
+def test_collect_imports_neither_pandas_nor_pandera(acceptance):
+    """`thidua collect` runs as returns trickle in: with the covenant kept from the first run, receiving and
+    reading a new return imports what reading needs, not pandas or pandera (~0.9 s of imports)."""
+    workflow.run_collect(acceptance, jobs=1)  # the first run checks campaign.xlsx (pandera) and keeps it
+    late = acceptance / "inbox" / "late" / "A01 gửi lại.xlsx"
+    late.parent.mkdir()
+    f.write_return(late, load_checked(acceptance / "campaign.xlsx"), "A01", f.RETURNS["A01"].fill())
+    script = ("import sys\nfrom pipeline.cli import main\n"
+              "try:\n    main(['collect', sys.argv[1]])\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+              "print(sorted(m for m in ('pandas', 'pandera', 'numpy', 'openpyxl') if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", script, str(acceptance)], capture_output=True, text=True,
+                          cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+    assert "late/A01 gửi lại.xlsx" in done.stdout and "✓" in done.stdout
 
 # --- no quadratic corners ---------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ import math
 import pandas as pd
 
 from .campaign import AWARDS, BLOCKERS, AwardRule, Campaign, decree, legal_basis
+from .rank import in_rank_order
 from .score import round_half_up
 from .workbook import vn
 
@@ -143,16 +144,16 @@ def propose(c: Campaign, ranked: pd.DataFrame, registered: set[tuple[str, str]])
     proposals, held = [], []
     registered = Registered(c, registered)
     rules = sorted(enumerate(c.award_rules), key=lambda x: (x[1].priority, x[0]))
-    by_bloc = dict(tuple(ranked.groupby("bloc", sort=False))) if len(ranked) else {}  # split once, not per bloc
+    by_bloc = in_rank_order(ranked)  # split once, not per bloc (nor per rule)
     for bloc in c.blocs:
         if bloc.code not in by_bloc:
             continue
-        rows = by_bloc[bloc.code].sort_values(["rank", "unit"])
+        rows = by_bloc[bloc.code]
         members = len(c.members(bloc.code))
         awarded: dict[str, int] = {}  # unit -> priority of its award
         bloc_held = []
         for _, rule in rules:
-            merit = [r for r in rows.itertuples() if r.unit not in awarded and not _merit(c, rule, r, members)]
+            merit = [r for r in rows if r.unit not in awarded and not _merit(c, rule, r, members)]
             candidates = []
             for r in merit:
                 gates = _gates(c, rule, r, registered)

@@ -57,5 +57,17 @@ def rank(c: Campaign, totals: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out).reset_index(drop=True)
 
 
+def in_rank_order(ranked: pd.DataFrame) -> dict[str, list]:
+    """Each bloc's ranked units as records (the frame's itertuples), best rank first and ties by unit code, the
+    blocs in the order they come: one pass over the frame for the stages that go bloc by bloc (a pandas
+    operation per bloc costs a few milliseconds: seconds at 500 blocs)."""
+    if not len(ranked):
+        return {}
+    out: dict[str, list] = {bloc: [] for bloc in dict.fromkeys(ranked["bloc"].tolist())}
+    for r in ranked.sort_values(["rank", "unit"], kind="stable").itertuples():
+        out[r.bloc].append(r)
+    return out
+
+
 def _label(key: str) -> str:
     return f"điểm nhóm {key[5:]} cao hơn" if key.startswith("nhom:") else KEY_VI[key]

@@ -14,7 +14,7 @@ from .templates import new_workbook, row_height
 from .inputs import CODES as INPUT_CODES
 from .issues import ISSUE_COLUMNS, Issue, to_frame
 from .score import round_half_up
-from .workbook import atomic, csv_safe, vn
+from .workbook import atomic, csv_safe_column, vn
 
 FONT = "Times New Roman"
 CREATED = dt.datetime(2000, 1, 1)  # fixed: the same inputs give byte-identical workbooks
@@ -298,7 +298,7 @@ def _write_csv(path: Path, frame: pd.DataFrame, headers: dict[str, str]) -> None
     with atomic(path) as tmp, open(tmp, "w", newline="", encoding="utf-8-sig") as f:
         w = csv.writer(f)
         w.writerow(headers.values())
-        columns = [[csv_safe(v) if isinstance(v, str) else v for v in frame[c].tolist()] for c in headers]
+        columns = [csv_safe_column(frame[c].tolist()) for c in headers]
         w.writerows(zip(*columns))
 
 

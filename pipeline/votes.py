@@ -5,6 +5,7 @@ import pandas as pd
 
 from .campaign import Bloc, Campaign
 from .issues import WARNING, Issue
+from .rank import in_rank_order
 from .review import Ballot
 from .workbook import vn
 
@@ -31,11 +32,11 @@ def conflicts(c: Campaign, ranked: pd.DataFrame, ballots: dict[str, Ballot]) -> 
     """The top scorer failing the leader rule, or out-voted by another unit: flagged, never resolved here."""
     issues = []
     needed = c.settings.leader_vote_share
-    for bloc, rows in ranked.groupby("bloc", sort=False):
+    for bloc, rows in in_rank_order(ranked).items():
         b = ballots.get(bloc)
         if b is None or not b.ok:
             continue
-        for top in rows[rows["rank"] == 1].itertuples():
+        for top in (r for r in rows if r.rank == 1):
             mine = b.leader.get(top.unit, 0)
             if share(c, b, mine) <= needed:
                 issues.append(Issue("leader_vote_missed", WARNING, top.unit, b.file, params={
@@ -139,9 +140,8 @@ MARGINS = ["bloc", "rank", "unit", "name", "total", "next_unit", "next_total", "
 def margins(c: Campaign, ranked: pd.DataFrame, places: int) -> pd.DataFrame:
     """Per bloc, for each of the top `places`: how many points separate it from the next unit."""
     rows = []
-    for bloc, g in ranked.groupby("bloc", sort=False):
-        g = g.sort_values(["rank", "unit"])
-        for a, b in list(zip(g.itertuples(), g.iloc[1:].itertuples()))[:places]:
+    for bloc, g in in_rank_order(ranked).items():
+        for a, b in list(zip(g, g[1:]))[:places]:
             gap = round(float(a.total) - float(b.total), c.settings.rounding)
             note = ("đồng hạng" if a.rank == b.rank else "bằng điểm, tách theo tiêu chí phụ" if gap == 0
                     else f"hơn đơn vị xếp sau {vn(gap)} điểm")

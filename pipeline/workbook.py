@@ -385,6 +385,13 @@ def csv_safe(value: str) -> str:
     return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_START) else value
 
 
+def csv_safe_column(values: list) -> list:
+    """csv_safe of every value of a column, touching only the values that need it (a column of 400,000 values
+    holds a few thousand distinct ones, and almost never one that starts like a formula)."""
+    risky = {v for v in set(values) if isinstance(v, str) and v.startswith(_FORMULA_START)}
+    return [csv_safe(v) if v in risky else v for v in values] if risky else values
+
+
 def csv_unsafe(value: str) -> str:
     """csv_safe undone when a CSV of ours is read back."""
     return value[1:] if isinstance(value, str) and value.startswith("'") and value[1:2] and \

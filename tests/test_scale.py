@@ -263,6 +263,18 @@ def test_provenance_past_the_sheet_goes_to_a_csv_beside_the_workbook(acceptance,
     assert not beside.exists()  # no stale CSV beside a workbook that holds the provenance itself
 
 
+def test_the_provenance_csv_never_holds_a_formula(tmp_path):
+    """Text from returns (a file named "=HYPERLINK(...)") reaches the CSV quoted, the other values as they are."""
+    frame = pd.DataFrame({"file": ["A01.xlsx", '=HYPERLINK("http://x")', "A01.xlsx"], "cell": ["F9", "-F10", "@G2"],
+                          "value": [9.5, 4.0, 0.0]})
+    path = tmp_path / "nguon.csv"
+    report._write_csv(path, frame, {"file": "Tệp", "cell": "Ô", "value": "Giá trị"})
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows == [["Tệp", "Ô", "Giá trị"], ["A01.xlsx", "F9", "9.5"], ["\'=HYPERLINK(\"http://x\")", "\'-F10", "4.0"],
+                    ["A01.xlsx", "\'@G2", "0.0"]]
+
+
 def test_matrix_sheets_only_up_to_matrix_blocs(acceptance):
     workflow.run_collect(acceptance)
     path, *_ = workflow.run_rank(acceptance)

@@ -256,8 +256,18 @@ class Campaign:
     def applies(self, criterion: Criterion, unit: Unit) -> bool:
         return not criterion.applies_to or unit.code in criterion.applies_to or unit.bloc in criterion.applies_to
 
+    @cached_property
+    def _trees(self) -> dict[tuple[str, ...], tuple[Criterion, ...]]:
+        return {}  # criteria_for by the targeted leaves that apply: most units of a campaign share one tree
+
     def criteria_for(self, unit: Unit) -> tuple[Criterion, ...]:
         """The whole tree as the unit sees it: its applicable leaves and the nodes above them."""
+        targeted = tuple(c.code for c in self.leaves if c.applies_to and self.applies(c, unit))
+        if targeted not in self._trees:
+            self._trees[targeted] = self._tree(unit)
+        return self._trees[targeted]
+
+    def _tree(self, unit: Unit) -> tuple[Criterion, ...]:
         leaves = [c for c in self.leaves if self.applies(c, unit)]
         keep = {c.code for c in leaves}
         for c in leaves:
@@ -267,7 +277,7 @@ class Campaign:
                 keep.add(code)
         return tuple(c for c in self.criteria if c.code in keep)
 
-    @property
+    @cached_property
     def digest(self) -> str:
         """A hash of the criteria a template is made from: a changed covenant makes old templates stale."""
         rows = [[c.code, c.text, c.kind, c.max, c.step, c.target, list(c.applies_to), c.explanation]

@@ -6,6 +6,7 @@ The seconds are measured by `make bench`, never here.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import csv
 import hashlib
 import importlib.util
@@ -215,6 +216,19 @@ class Scans:
 
 PIPELINE = str(ROOT / "pipeline")
 
+
+
+def test_the_rows_contract_still_catches_a_reader_that_gives_no_text(acceptance):
+    """check_rows lets pandas infer the text columns (a `str` column is checked once, not value by value): a
+    number or a blank where the contract wants text still fails it, with the value."""
+    import pandera.errors
+
+    ret = pipeline.read.read_return(next((acceptance / "inbox").glob("*A01*.xlsx")))
+    pipeline.read.check_rows([ret])
+    for field, wrong in (("code", 4), ("explanation", None), ("sheet", 1.5)):
+        bad = dataclasses.replace(ret, rows=[ret.rows[0]._replace(**{field: wrong})] + ret.rows[1:])
+        with pytest.raises(pandera.errors.SchemaError, match=field):
+            pipeline.read.check_rows([ret, bad])
 
 def test_no_stage_scans_the_whole_campaign_per_bloc_or_per_unit(tmp_path, monkeypatch):
     """Review out and back, votes, rank, awards and both result workbooks, at 60 and 120 units (3 and 6 blocs):

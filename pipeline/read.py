@@ -6,8 +6,8 @@ import sys
 from collections import namedtuple
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from schemas import frame
 from schemas import returns as R
 
 from .cache import Shelf, code_fingerprint, key
@@ -15,9 +15,6 @@ from .issues import WARNING, Issue
 from .pool import pmap
 from .intake import Limits, Refused, legacy_vietnamese
 from .workbook import Book, cell_name, find_header, text
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 # A return's tables have a few dozen rows: a sheet is read no further than this (100,000 junk rows cost nothing).
 ROW_CAP = 5000
@@ -186,25 +183,12 @@ def _cut(value: str, sheet: str, cell: str, issues: list, unit: str, file: str) 
 Row = namedtuple("Row", R.RETURN_COLUMNS)
 
 
-def frame_of(rows: list) -> pd.DataFrame:
-    """Rows (of one return or of many) as one frame of schemas.returns.RETURN_ROWS; blank cells stay None."""
-    import pandas as pd  # here: `collect` reads returns without pandas
-
-    frame = pd.DataFrame(rows, columns=list(R.RETURN_COLUMNS)).astype({"row": "int64"})
-    # The text columns keep what pandas infers: `str` where every value is one (pandera then checks the dtype
-    # once, not each of 470,000 values), object where one is not (and the contract reports that value).
-    for name in ("score", "actual"):
-        values = frame[name].astype(object)
-        frame[name] = values.where(values.notna(), None)
-    return frame
-
-
 def check_rows(returns: list[Return]) -> None:
     """The stage boundary: every return's rows against RETURN_ROWS, in one frame and one pandera call (pandera's
     fixed cost per call is several times calamine's whole read of a return)."""
     rows = [row for r in returns for row in r.rows]
     if rows:
-        R.RETURN_ROWS.validate(frame_of(rows))
+        R.RETURN_ROWS.validate(frame(rows, R.RETURN_ROWS))
 
 
 def cell_value(v):

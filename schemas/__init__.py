@@ -24,16 +24,16 @@ def contracts(namespace: dict, build):
 
 def frame(rows: list[dict], schema) -> "pd.DataFrame":
     """Rows as a frame the schema accepts, also when there are none: float columns as float64, values as typed
-    (object) kept as objects, text columns as Python objects (str), or as str when empty, where pandas cannot
-    tell an empty object column's type."""
+    (object) kept as objects, text columns as pandas infers them: `str` where every value is text (pandera checks
+    that dtype once, not each value), object where one is not (and the contract reports it), str when empty."""
     import pandas as pd
 
     out = pd.DataFrame(rows, columns=list(schema.columns))
     kinds = {k: str(col.dtype) for k, col in schema.columns.items()}
     floats = [k for k, kind in kinds.items() if kind == "float64"]
     out[floats] = out[floats].astype("float64")
-    return out.astype({k: (str if out.empty and kind.startswith("str") else object)
-                       for k, kind in kinds.items() if kind.startswith("str") or kind == "object"})
+    return out.astype({k: (str if kind.startswith("str") else object) for k, kind in kinds.items()
+                       if kind == "object" or kind.startswith("str") and out.empty})
 
 
 def columns(df, *names: str):

@@ -185,15 +185,25 @@ def _check_zip(z: zipfile.ZipFile, kind: str, limits: Limits) -> Facts:
             raise Refused("too_large", f"{i.filename}: kích thước khai báo {i.file_size} byte không khớp dữ liệu nén")
         if i.file_size > MB and i.file_size > limits.ratio * max(i.compress_size, 1):
             raise Refused("too_large", f"{i.filename}: nén {i.file_size / max(i.compress_size, 1):.0f} lần")
+    # Deflate makes at most DEFLATE_MAX_RATIO bytes of one: when even that keeps every member within the limits,
+    # no member can inflate past them, whatever its header says, and only what is read anyway is inflated (the
+    # sheets, for their formula cells; the head of each XML part, for a DTD). Else every byte is inflated.
+    bounded = all(i.compress_type in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) for i in infos) and \
+        sum(_most(i) for i in infos) <= limits.total_bytes and all(_most(i) <= limits.member_bytes for i in infos)
     total, kept = 0, {}
     for i in infos:
         name = i.filename.lower()
         keep = kind == "xlsx" and (name.startswith("xl/worksheets/") and name.endswith(".xml") or name in _BOOK_PARTS)
+        xml = name.endswith((".xml", ".rels", ".vml"))
+        if bounded and not (keep or xml):
+            continue
         # zipfile stops at the declared size and checks the CRC: a member that lies about its size fails here
         with z.open(i) as member:
             head = member.read(4096)
-            if name.endswith((".xml", ".rels", ".vml")) and (_DTD.search(head) or _DTD16.search(head)):
+            if xml and (_DTD.search(head) or _DTD16.search(head)):
                 raise Refused("unsafe_xml", i.filename)
+            if bounded and not keep:
+                continue
             got, blocks = len(head), [head]
             while block := member.read(MB):
                 got += len(block)
@@ -209,7 +219,36 @@ def _check_zip(z: zipfile.ZipFile, kind: str, limits: Limits) -> Facts:
     return Facts(kind, links, _formulas_by_sheet(kept))
 
 
+# The most bytes deflate makes of one (258 bytes from two bits: 1032), with room to spare.
+DEFLATE_MAX_RATIO = 1100
+
+
+def _most(info: zipfile.ZipInfo) -> int:
+    """The most bytes a stored or deflated member can inflate to, whatever its header declares."""
+    return info.compress_size * (DEFLATE_MAX_RATIO if info.compress_type == zipfile.ZIP_DEFLATED else 1)
+
+
 _FORMULA = re.compile(rb"<(\w+:)?f[\s>/]")
+
+
+# The sheet's root tag: its prefix, and whether it binds the sheet's namespace to another prefix too.
+_ROOT = re.compile(rb"<(\w+:)?worksheet\b[^>]*>")
+_MAIN_PREFIXED = re.compile(rb'xmlns:\w+="http://schemas.openxmlformats.org/spreadsheetml/2006/main"')
+
+
+def _formula_tag(data: bytes) -> re.Pattern:
+    """The formula tag of this sheet: `<f` (or `<x:f` under the root's prefix), found at memchr speed; any prefix
+    where the root binds the sheet's namespace to another one as well. A sheet's scan was mostly trying each of
+    its thousands of tags against an optional prefix."""
+    root = _ROOT.search(data, 0, 4096)
+    if root is None or (root.group(1) is None and _MAIN_PREFIXED.search(root.group(0))):
+        return _FORMULA
+    return _prefixed_formula(root.group(1) or b"")
+
+
+@functools.lru_cache(maxsize=16)
+def _prefixed_formula(prefix: bytes) -> re.Pattern:
+    return re.compile(b"<" + re.escape(prefix) + rb"f[\s>/]")
 
 
 _CELL = re.compile(rb"<(?:\w+:)?c\s[^>]*>")
@@ -222,7 +261,7 @@ def _formulas_by_sheet(parts: dict[str, bytes]) -> dict[str, dict[str, bool]]:
     """Sheet name -> {A1: has a saved value} for the sheets holding a formula; the workbook's XML is parsed only
     when there is one."""
     with_formulas = {name: data for name, data in parts.items()
-                     if name.startswith("xl/worksheets/") and _FORMULA.search(data)}
+                     if name.startswith("xl/worksheets/") and _formula_tag(data).search(data)}
     if not with_formulas:
         return {}
     sheets = sheet_parts(parts.get(_BOOK_PARTS[0], b""), parts.get(_BOOK_PARTS[1], b""))
@@ -233,11 +272,10 @@ def formula_cells(data: bytes) -> dict[str, bool]:
     """A1 -> has a saved value, for the formula cells of one sheet's XML. A scan for the few formula tags, not a
     parse of every cell: a sheet of 100,000 junk rows costs one pass over its bytes."""
     found = {}
-    for m in _FORMULA.finditer(data):
-        # the cell's opening tag is just before its formula (its attributes only): looked for within a bounded
-        # window, never through the whole sheet before it (that was quadratic in the number of formulas)
-        near = max(0, m.start() - CELL_TAG_MAX)
-        start = max(data.rfind(b"<c ", near, m.start()), data.rfind(b":c ", near, m.start()) - 1)
+    for m in _formula_tag(data).finditer(data):
+        # the cell's opening tag is the tag just before its formula (its attributes only): looked for within a
+        # bounded window, never through the whole sheet before it (that was quadratic in the number of formulas)
+        start = data.rfind(b"<", max(0, m.start() - CELL_TAG_MAX), m.start())
         tag = _CELL.match(data, start) if start >= 0 else None
         ref = _REF.search(tag.group(0)) if tag else None
         if not ref:

@@ -356,6 +356,25 @@ def test_formula_in_an_input_cell_is_a_warning_and_its_value_counts(base, tmp_pa
     assert list(mine["score"]) == [19]
 
 
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+@pytest.mark.parametrize("sheet", [
+    f'<worksheet xmlns="{MAIN}"><sheetData><row r="2"><c r="B2"><f>1+1</f><v>2</v></c>'
+    '<c r="C2"><f>B2*2</f></c></row></sheetData></worksheet>',
+    f'<x:worksheet xmlns:x="{MAIN}"><x:sheetData><x:row r="2"><x:c r="B2"><x:f>1+1</x:f><x:v>2</x:v></x:c>'
+    '<x:c r="C2"><x:f>B2*2</x:f></x:c></x:row></x:sheetData></x:worksheet>',
+    # the root in the default namespace, the cells under a prefix bound to it too
+    f'<worksheet xmlns="{MAIN}" xmlns:y="{MAIN}"><sheetData><row r="2"><y:c r="B2"><y:f>1+1</y:f><y:v>2</y:v>'
+    '</y:c><c r="C2"><f>B2*2</f></c></row></sheetData></worksheet>',
+], ids=["plain", "prefixed", "mixed"])
+def test_formula_cells_are_found_under_any_prefix(sheet):
+    from pipeline.intake import formula_cells
+
+    data = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + sheet).encode()
+    assert formula_cells(data) == {"B2": True, "C2": False}
+
 def test_link_to_an_external_workbook_is_a_warning_never_followed(base, tmp_path):
     data = rezip(base["good"], add={"xl/externalLinks/externalLink1.xml":
                                     b'<externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"/>'})

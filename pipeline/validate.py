@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 from dataclasses import dataclass
 
 import pandas as pd
@@ -22,6 +23,9 @@ FILE_CAUSES = ("unreadable", "encrypted", "macro", "oversized", "too_large", "un
                "not_a_workbook")
 # One file reports at most this many issues of one kind; the rest are one summary line (more_issues).
 PER_KIND = 5
+
+# One validated value, in the columns of schemas.returns.VALUES: a tuple, not a dict (10,000 returns make 470,000).
+Value = namedtuple("Value", R.VALUE_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,7 @@ def score_issues(k: Criterion, x: float, where: dict) -> list[Issue]:
     return []
 
 
-def validate_return(c: Campaign, ret: Return, receipt: Receipt | None = None) -> tuple[list[Issue], list[dict]]:
+def validate_return(c: Campaign, ret: Return, receipt: Receipt | None = None) -> tuple[list[Issue], list[Value]]:
     """Every problem of one return, and its values (numbers parsed) for scoring."""
     meta, file = ret.meta, (receipt.original if receipt else ret.file)
     code = meta.get("unit_code", "")
@@ -61,7 +65,7 @@ def validate_return(c: Campaign, ret: Return, receipt: Receipt | None = None) ->
     return cap_issues(issues + found, file, code), values
 
 
-def _checked(c: Campaign, ret: Return, receipt, meta: dict, file: str, code: str, at) -> tuple[list[Issue], list[dict]]:
+def _checked(c: Campaign, ret: Return, receipt, meta: dict, file: str, code: str, at) -> tuple[list[Issue], list[Value]]:
     issues: list[Issue] = []
     meta_at = at(R.META_SHEET)
     if meta.get("campaign_id") != c.settings.campaign_id:
@@ -123,12 +127,11 @@ def cap_issues(issues: list[Issue], file: str, unit: str) -> list[Issue]:
 def read_number(value, cell: str, at, sheet: str, issues: list) -> tuple[float | None, bool]:
     """(number, ok): a guessed number gets a warning; text such as "mười" an error."""
     x, guess = number(value)
-    shown = _shown(value)
     if guess == "not_a_number":
-        issues.append(Issue("not_a_number", ERROR, **at(sheet, cell), params={"value": shown}))
+        issues.append(Issue("not_a_number", ERROR, **at(sheet, cell), params={"value": _shown(value)}))
         return None, False
     if guess:
-        issues.append(Issue(guess, WARNING, **at(sheet, cell), params={"value": shown, "number": _n(x)}))
+        issues.append(Issue(guess, WARNING, **at(sheet, cell), params={"value": _shown(value), "number": _n(x)}))
     return x, True
 
 
@@ -139,7 +142,7 @@ def _shown(value, limit: int = 60) -> str:
 
 
 def _criteria(c: Campaign, unit: Unit, rows: list, at, file: str, sha: str,
-              formulas: dict) -> tuple[list[Issue], list[dict]]:
+              formulas: dict) -> tuple[list[Issue], list[Value]]:
     issues, values = [], []
     tree = {k.code: k for k in c.criteria_for(unit)}
     leaves = {k.code: k for k in c.leaves if k.code in tree}
@@ -156,14 +159,16 @@ def _criteria(c: Campaign, unit: Unit, rows: list, at, file: str, sha: str,
             found, value = _leaf(leaves[row.code], row, at, formulas)
             issues += found
             if value is not None:
-                values.append({**value, "unit": unit.code, "section": "criteria", "code": row.code,
-                               "explanation": row.explanation, "file": file, "sheet": row.sheet, "sha256": sha})
+                score, actual, cell = value
+                values.append(Value(unit.code, "criteria", row.code, score, actual, row.explanation, file, row.sheet,
+                                    cell, sha))
     sheet = rows[0].sheet if rows else R.SCORE_SHEET
     issues += [Issue("criterion_missing", **at(sheet), params={"code": k}) for k in leaves if k not in seen]
     return issues, values
 
 
-def _leaf(k: Criterion, row, at, formulas: dict) -> tuple[list[Issue], dict | None]:
+def _leaf(k: Criterion, row, at, formulas: dict) -> tuple[list[Issue], tuple | None]:
+    """The issues of one criterion's row, and its (score, actual, cell) where it counts."""
     issues: list[Issue] = []
     if computed(k):
         cell = row.actual_cell
@@ -179,7 +184,7 @@ def _leaf(k: Criterion, row, at, formulas: dict) -> tuple[list[Issue], dict | No
         if x < 0:
             issues.append(Issue("actual_negative", **at(row.sheet, cell), params={"value": _n(x)}))
         below = x > 0 if k.kind == "trừ điểm" else x < (k.target or 0)
-        value = {"score": None, "actual": x, "cell": cell}
+        value = (None, x, cell)
     else:
         cell = row.score_cell
         x, ok, _ = _input(row.score, cell, at, row.sheet, issues, formulas)
@@ -189,14 +194,14 @@ def _leaf(k: Criterion, row, at, formulas: dict) -> tuple[list[Issue], dict | No
             return issues, None
         issues += score_issues(k, x, at(row.sheet, cell))
         below = x < k.max
-        value = {"score": x, "actual": None, "cell": cell}
+        value = (x, None, cell)
     needs = k.explanation == "luôn" or (k.explanation == "khi chưa tối đa" and below)
     if needs and not row.explanation:
         issues.append(Issue("explanation_missing", **at(row.sheet, row.explanation_cell), params={"code": k.code}))
     return issues, value
 
 
-def _items(c: Campaign, rows: list, at, file: str, sha: str, formulas: dict) -> tuple[list[Issue], list[dict]]:
+def _items(c: Campaign, rows: list, at, file: str, sha: str, formulas: dict) -> tuple[list[Issue], list[Value]]:
     """Bonus and deduction claims, handled like scores: over an item's cap, off its step (its points per
     occurrence) or below 0, a claim is capped, not counted or an error as `claim_policy` says, at its cell."""
     issues, values = [], []
@@ -217,9 +222,8 @@ def _items(c: Campaign, rows: list, at, file: str, sha: str, formulas: dict) -> 
             continue
         if item.kind == "thưởng":
             bonus += x
-        values.append({"unit": row.unit, "section": "items", "code": row.code, "score": x, "actual": None,
-                       "explanation": row.explanation, "file": file, "sheet": row.sheet, "cell": row.score_cell,
-                       "sha256": sha})
+        values.append(Value(row.unit, "items", row.code, x, None, row.explanation, file, row.sheet, row.score_cell,
+                            sha))
     if bonus > c.settings.bonus_cap:
         sheet = rows[0].sheet if rows else R.ITEMS_SHEET
         issues.append(Issue("bonus_over_cap", WARNING, **at(sheet), params={"total": _n(bonus), "cap": _n(c.settings.bonus_cap)}))
@@ -272,7 +276,7 @@ def screen_senders(c: Campaign, receipts: list[Receipt]) -> tuple[list[Receipt],
 def validate(c: Campaign, received: dict[str, Received], rejected: list[Receipt] = ()) -> tuple[list[Issue], pd.DataFrame, set[str]]:
     """All returns in one pass: every issue, the values of the valid returns, and the units whose return counts."""
     issues: list[Issue] = []
-    values: list[dict] = []
+    values: list[Value] = []
     valid: set[str] = set()
     deadline = c.settings.deadline.isoformat()
     for r in rejected:

@@ -31,6 +31,8 @@ TASK_ROWS = 10
 # The columns of a return's rows (RETURN_ROWS), as the reader builds them: known without pandera.
 RETURN_COLUMNS = ("unit", "file", "section", "sheet", "row", "code", "code_cell", "score", "score_cell", "actual",
                   "actual_cell", "explanation", "explanation_cell")
+# The columns of the validated values (VALUES), as validate builds them.
+VALUE_COLUMNS = ("unit", "section", "code", "score", "actual", "explanation", "file", "sheet", "cell", "sha256")
 
 
 def _contracts() -> dict:
@@ -73,7 +75,7 @@ def _contracts() -> dict:
         },
         name="values",
     )
-    assert tuple(RETURN_ROWS.columns) == RETURN_COLUMNS
+    assert tuple(RETURN_ROWS.columns) == RETURN_COLUMNS and tuple(VALUES.columns) == VALUE_COLUMNS
     return {'RETURN_ROWS': RETURN_ROWS, 'VALUES': VALUES}
 
 

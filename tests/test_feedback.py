@@ -186,7 +186,7 @@ def test_the_fixed_copy_is_a_clean_return(campaign, broken, tmp_path):
     wb.save(tmp_path / "fixed.xlsx")
     issues, values = validate_return(campaign, read_return(tmp_path / "fixed.xlsx"))
     assert issues == []
-    assert {v["code"]: v["score"] for v in values}["I.2"] == 18
+    assert {v.code: v.score for v in values}["I.2"] == 18
 
 
 def test_a_feedback_file_sent_back_is_marked_afresh(campaign, broken, tmp_path):

@@ -46,7 +46,7 @@ def found(issues) -> set[tuple[str, str, str, str]]:
 
 
 def values_by_code(values) -> dict[str, tuple]:
-    return {v["code"]: (v["section"], v["score"], v["actual"], v["explanation"]) for v in values}
+    return {v.code: (v.section, v.score, v.actual, v.explanation) for v in values}
 
 
 def edit(path: Path, name: str, change) -> Path:
@@ -298,7 +298,7 @@ def test_inserted_row_and_moved_column_read_the_same(campaign, tmp_path):
     before, after = check(campaign, original), check(campaign, path)
     assert after[0] == [] and before[0] == []
     assert values_by_code(after[1]) == values_by_code(before[1])
-    moved = {v["code"]: v["cell"] for v in after[1]}
+    moved = {v.code: v.cell for v in after[1]}
     assert moved["I.2"] == f.cell_of(path, SCORES, "I.2", R.SELF)  # provenance follows the move
 
 
@@ -310,7 +310,7 @@ def test_renamed_sheet(campaign, tmp_path):
     issues, values = check(campaign, path)
     assert ("sheet_missing", ERROR, SCORES, "") in found(issues)
     assert {i.code for i in issues} <= {"sheet_missing", "criterion_missing"}
-    assert not any(v["section"] == "criteria" for v in values)
+    assert not any(v.section == "criteria" for v in values)
 
 
 # --- files that are not returns, through collect and the CLI ---------------------------------

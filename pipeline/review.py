@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pandas as pd
-from xlsxwriter.utility import xl_rowcol_to_cell
 
 from schemas import columns, frame
 from schemas import review as V
@@ -143,6 +142,10 @@ def _scores(wb, f: dict, c: Campaign, bloc: Bloc, by_unit: dict[str, list], clai
     for h, i in col.items():
         ws.write_string(head, i, h, f["head"])
     leaves = {k.code: k for k in c.leaves}
+    write_string, write_number = ws.write_string, ws.write_number
+    unit_col, name_col, code_col, text_col, max_col, self_col, reviewed_col, note_col = (
+        col[h] for h in (V.UNIT, V.NAME, V.CODE, V.TEXT, V.MAX, V.SELF, V.REVIEWED, V.NOTE))
+    text_f, num_f, input_f, note_f = f["text"], f["num"], f["input"], f["input_text"]
     rules: dict[tuple, list[str]] = {}  # (criterion or item, code) -> its reviewed cells: one validation each
     r = head + 1
     breaks = []
@@ -161,17 +164,17 @@ def _scores(wb, f: dict, c: Campaign, bloc: Bloc, by_unit: dict[str, list], clai
         ws.set_row(r, row_height((heading, sum(widths[1:]) / 1.2)))
         r += 1
         first = r
-        for code, self_, final, note in rows:
+        for code, self_, final, note in rows:  # ~900 rows a workbook: the look-ups are made once, above
             k = leaves[code]
-            ws.write_string(r, col[V.UNIT], u.code, f["text"])
-            ws.write_string(r, col[V.NAME], u.short_name, f["text"])
-            ws.write_string(r, col[V.CODE], k.code, f["text"])
-            ws.write_string(r, col[V.TEXT], k.text, f["text"])
-            ws.write_number(r, col[V.MAX], k.max, f["num"])
-            ws.write_number(r, col[V.SELF], self_, f["num"])
-            ws.write_number(r, col[V.REVIEWED], final, f["input"])
-            write_input(ws, r, col[V.NOTE], note or None, f["input_text"])
-            rules.setdefault(("criterion", k.code), []).append(xl_rowcol_to_cell(r, col[V.REVIEWED]))
+            write_string(r, unit_col, u.code, text_f)
+            write_string(r, name_col, u.short_name, text_f)
+            write_string(r, code_col, k.code, text_f)
+            write_string(r, text_col, k.text, text_f)
+            write_number(r, max_col, k.max, num_f)
+            write_number(r, self_col, self_, num_f)
+            write_number(r, reviewed_col, final, input_f)
+            write_input(ws, r, note_col, note or None, note_f)
+            rules.setdefault(("criterion", k.code), []).append(cell_name(r, reviewed_col))
             ws.set_row(r, _height((k.text, 50), (note, 36)))
             r += 1
         # The unit's sum of criteria: a formula with its value, so the head sees the effect of an adjustment.
@@ -183,7 +186,7 @@ def _scores(wb, f: dict, c: Campaign, bloc: Bloc, by_unit: dict[str, list], clai
         sums = {V.MAX: sum(leaves[x[0]].max for x in rows), V.SELF: sum(x[1] for x in rows),
                 V.REVIEWED: sum(x[2] for x in rows)}
         for h, value in sums.items():
-            a, b = xl_rowcol_to_cell(first, col[h]), xl_rowcol_to_cell(r - 1, col[h])
+            a, b = cell_name(first, col[h]), cell_name(r - 1, col[h])
             ws.write_formula(r, col[h], f"=SUM({a}:{b})", f["total_num"], float(value))
         ws.write_blank(r, col[V.NOTE], None, f["total"])
         r += 1
@@ -216,7 +219,7 @@ def _claim_rows(ws, f: dict, c: Campaign, u, r: int, col: dict, got: dict, rules
         ws.write_number(r, col[V.SELF], claim, f["claim_num"])
         ws.write_number(r, col[V.REVIEWED], reviewed, f["input"])
         write_input(ws, r, col[V.NOTE], note or None, f["input_text"])
-        rules.setdefault(("item", item.code), []).append(xl_rowcol_to_cell(r, col[V.REVIEWED]))
+        rules.setdefault(("item", item.code), []).append(cell_name(r, col[V.REVIEWED]))
         ws.set_row(r, _height((label, 50), (note, 36)))
         r += 1
     return r

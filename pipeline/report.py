@@ -9,6 +9,8 @@ from pathlib import Path
 import pandas as pd
 from xlsxwriter.utility import xl_rowcol_to_cell
 
+import schemas
+
 from .campaign import Campaign
 from .templates import new_workbook, row_height
 from .inputs import CODES as INPUT_CODES
@@ -138,7 +140,7 @@ class Book:
             self.column(ws, c, WIDTHS.get(col, NARROW))
         for c, col in enumerate(cols):
             self.fit(ws, top, c, headers[col], bold=True, least=30)
-        for r, row in enumerate(frame[cols].itertuples(index=False), start=top + 1):
+        for r, row in enumerate(schemas.columns(frame, *cols), start=top + 1):
             for c, v in enumerate(row):
                 self.cell(ws, r, c, v, cols[c])
         ws.add_table(top, 0, top + max(len(frame), 1), len(cols) - 1, {

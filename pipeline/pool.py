@@ -62,8 +62,9 @@ def pmap(fn: Callable[[object, T], R], items: Iterable[T], shared=None, jobs: in
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             results = []
-            # chunks: a few per process and per tenth of the work, so progress still moves
-            for result in pool.imap(_call, items, chunksize=max(1, min(64, len(items) // (jobs * 10)))):
+            # chunks: small enough that progress moves and that the last ones end together (a chunk of 25 review
+            # workbooks is ~2 s one core may wait at the end), large enough that sending them costs nothing
+            for result in pool.imap(_call, items, chunksize=max(1, min(64, len(items) // (jobs * 40)))):
                 results.append(result)
                 progress(result)
             return results

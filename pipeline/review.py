@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+from collections import namedtuple
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -393,6 +394,8 @@ class VoteRow(NamedTuple):
 # frames are built from the rows as tuples: their fields are the schemas' columns, in order
 assert ReviewRow._fields == tuple(V.REVIEW_ROWS.columns) and VoteRow._fields == tuple(V.VOTE_ROWS.columns)
 REVIEWED_COLUMNS = tuple(V.REVIEWED_SCORES.columns)
+# One reviewed score (or claim) as check_review finds it, in the columns of REVIEWED_SCORES.
+Reviewed = namedtuple("Reviewed", REVIEWED_COLUMNS)
 
 
 @dataclass
@@ -525,7 +528,7 @@ def apply_claims(values: pd.DataFrame, reviewed: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([out, pd.DataFrame(extra, columns=out.columns)], ignore_index=True) if extra else out
 
 
-def _claim_check(c: Campaign, r, file: str, claims: dict, item) -> tuple[list[Issue], dict | None]:
+def _claim_check(c: Campaign, r, file: str, claims: dict, item) -> tuple[list[Issue], Reviewed | None]:
     """A reviewed claim checked like a reviewed score: a number, 0 to the item's cap, on its step (the points per
     occurrence); over the tolerance from the claim without a note, a warning."""
     where = dict(unit=r.unit, file=file, sheet=V.REVIEW_SHEET, cell=r.cell)
@@ -545,13 +548,13 @@ def _claim_check(c: Campaign, r, file: str, claims: dict, item) -> tuple[list[Is
                                    "tolerance": vn(c.settings.review_tolerance)}))
     if any(i.severity == ERROR for i in found) or abs(x - claim) <= 1e-9:
         return found, None
-    return found, {"unit": r.unit, "code": r.code, "reviewed": x, "note": r.note, "file": file,
-                   "sheet": V.REVIEW_SHEET, "cell": r.cell, "section": "items"}
+    return found, Reviewed(unit=r.unit, code=r.code, reviewed=x, note=r.note, file=file, sheet=V.REVIEW_SHEET,
+                           cell=r.cell, section="items")
 
 
 def check_review(c: Campaign, ret: ReviewReturn, current: dict[tuple[str, str], float],
                  claims: dict[tuple[str, str], float] | None = None
-                 ) -> tuple[list[Issue], list[dict], Ballot | None]:
+                 ) -> tuple[list[Issue], list[Reviewed], Ballot | None]:
     """Every problem of one review, the reviewed scores that count (rows of schemas.review.REVIEWED_SCORES),
     and the ballot (None when none was recorded).
 
@@ -562,7 +565,7 @@ def check_review(c: Campaign, ret: ReviewReturn, current: dict[tuple[str, str], 
     """
     file, meta = ret.file, ret.meta
     issues = [Issue(i.code, i.severity, "", file, i.sheet, i.cell, i.params) for i in ret.issues]
-    empty: list[dict] = []
+    empty: list[Reviewed] = []
     if meta.get("campaign_id") != c.settings.campaign_id:
         return issues + [Issue("wrong_campaign", file=file, sheet=META_SHEET, params={
             "found": meta.get("campaign_id", ""), "expected": c.settings.campaign_id})], empty, None
@@ -613,8 +616,8 @@ def check_review(c: Campaign, ret: ReviewReturn, current: dict[tuple[str, str], 
                                        "tolerance": vn(c.settings.review_tolerance)}))
         issues += found
         if not any(i.severity == ERROR for i in found):
-            reviewed.append({"unit": r.unit, "code": r.code, "reviewed": x, "note": r.note, "file": file,
-                             "sheet": V.REVIEW_SHEET, "cell": r.cell, "section": "criteria"})
+            reviewed.append(Reviewed(unit=r.unit, code=r.code, reviewed=x, note=r.note, file=file,
+                                     sheet=V.REVIEW_SHEET, cell=r.cell, section="criteria"))
     found, ballot = _ballot_check(c, bloc, ret)
     return issues + found, reviewed, ballot
 
@@ -716,4 +719,4 @@ def _read_and_check(shared: tuple, path: Path) -> tuple:
     ret = read_review(path)
     found, reviewed, ballot = check_review(c, ret, current, claims)
     return (ret.file, ret.meta.get("bloc_code", ""), [tuple(r) for r in ret.rows], [tuple(v) for v in ret.votes],
-            found, [tuple(r[k] for k in REVIEWED_COLUMNS) for r in reviewed], ballot)
+            found, [tuple(r) for r in reviewed], ballot)

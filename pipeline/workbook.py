@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from python_calamine import CalamineWorkbook
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+from xlsxwriter.worksheet import Worksheet
 
 from .intake import Limits, check_file
 from .issues import ERROR, WARNING, Issue
@@ -307,11 +308,31 @@ def atomic(path: Path):
             tmp.unlink()
 
 
+# The functions of the formulas thidua writes (subtotals, computed scores): all Excel 2007's, none of the newer
+# ones that need a "_xlfn." prefix in the file.
+PLAIN_FUNCTIONS = frozenset({"SUM", "IF", "MIN", "MAX", "N", "ROUND", "AND", "OR", "ABS", "COUNT", "COUNTA"})
+_FUNCTION = re.compile(r"\b([A-Za-z_][A-Za-z0-9._]*)\(")
+
+
+class PlainFormulas(Worksheet):
+    """A worksheet that writes a formula of PLAIN_FUNCTIONS as it is: xlsxwriter tries some 30 regular expressions
+    on every formula for the newer functions (~90 µs a formula: 10,000 templates of 23 formulas, 3.9 CPU-minutes);
+    any other formula goes through xlsxwriter's own preparation."""
+
+    def _prepare_formula(self, formula, expand_future_functions=False):
+        if "{" in formula or "}" in formula or "_xlfn." in formula or \
+                not set(_FUNCTION.findall(formula)) <= PLAIN_FUNCTIONS:
+            return super()._prepare_formula(formula, expand_future_functions)
+        return formula[1:] if formula.startswith("=") else formula
+
+
 def atomic_workbook(path: Path, options: dict):
     """An xlsxwriter workbook for `path` that is written to a temporary file and renamed into place on close."""
     import xlsxwriter
 
     class _Atomic(xlsxwriter.Workbook):
+        worksheet_class = PlainFormulas
+
         def close(self):
             try:
                 super().close()

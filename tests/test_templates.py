@@ -416,3 +416,31 @@ def test_the_template_ends_with_a_place_date_and_signature_and_marks_its_total_p
     column = [c.value for c in wb[R.ITEMS_SHEET]["A"]]
     under = [v for v in column[column.index(R.CODE) + 1:] if v]
     assert under == [i.code for i in campaign.items]
+
+
+@pytest.mark.parametrize("formula", [
+    "=SUM(F6,F7,F8)", "=SUM(E5:E45)", '=IF(E8="",0,MIN(2,2*E8/100))', "=MAX(0,4-0.5*N(E9))",
+    "=XLOOKUP(A1,B:B,C:C)", "=SUM(FILTER(A1:A9,B1:B9>0))", "{=SUM(A1:A2*B1:B2)}", "=sum(A1:A2)", "=CONCAT(A1,B1)",
+])
+def test_formulas_are_written_as_xlsxwriter_would(formula):
+    """PlainFormulas skips xlsxwriter's search for newer functions only where a formula has none: every formula
+    comes out as xlsxwriter itself would write it."""
+    from xlsxwriter.worksheet import Worksheet
+
+    from pipeline.workbook import PlainFormulas
+
+    assert PlainFormulas()._prepare_formula(formula) == Worksheet()._prepare_formula(formula)
+
+
+def test_every_formula_of_a_template_takes_the_quick_path(sample_campaign, tmp_path, monkeypatch):
+    """The template's formulas (subtotals, computed scores of every kind) use only PLAIN_FUNCTIONS: none of them
+    pays for xlsxwriter's search."""
+    from xlsxwriter.worksheet import Worksheet
+
+    slow = []
+    monkeypatch.setattr(Worksheet, "_prepare_formula", lambda self, f, *a: slow.append(f) or f.lstrip("="))
+    c = sample_campaign
+    assert {k.kind for k in c.leaves} == {"điểm", "đạt/không đạt", "chỉ tiêu", "trừ điểm"}
+    for unit in c.units[:3]:
+        write_template(tmp_path / f"{unit.code}.xlsx", c, unit, GENERATED_AT)
+    assert slow == []

@@ -231,24 +231,23 @@ def _most(info: zipfile.ZipInfo) -> int:
 _FORMULA = re.compile(rb"<(\w+:)?f[\s>/]")
 
 
-# The sheet's root tag: its prefix, and whether it binds the sheet's namespace to another prefix too.
-_ROOT = re.compile(rb"<(\w+:)?worksheet\b[^>]*>")
-_MAIN_PREFIXED = re.compile(rb'xmlns:\w+="http://schemas.openxmlformats.org/spreadsheetml/2006/main"')
+# The sheet's root tag, and the prefixes it binds the sheet's namespace to ("" for the default namespace).
+_ROOT = re.compile(rb"<(?:\w+:)?worksheet\b[^>]*>")
+_BINDS_MAIN = re.compile(rb'xmlns(?::(\w+))?="http://schemas.openxmlformats.org/spreadsheetml/2006/main"')
 
 
 def _formula_tag(data: bytes) -> re.Pattern:
-    """The formula tag of this sheet: `<f` (or `<x:f` under the root's prefix), found at memchr speed; any prefix
-    where the root binds the sheet's namespace to another one as well. A sheet's scan was mostly trying each of
+    """The formula tag of this sheet: `<f`, or `<x:f` where the root binds the namespace to `x`, found at memchr
+    speed; any prefix where the root binds it to none or to several. A sheet's scan was mostly trying each of
     its thousands of tags against an optional prefix."""
     root = _ROOT.search(data, 0, 4096)
-    if root is None or (root.group(1) is None and _MAIN_PREFIXED.search(root.group(0))):
-        return _FORMULA
-    return _prefixed_formula(root.group(1) or b"")
+    bound = {m.group(1) or b"" for m in _BINDS_MAIN.finditer(root.group(0))} if root else set()
+    return _prefixed_formula(bound.pop()) if len(bound) == 1 else _FORMULA
 
 
 @functools.lru_cache(maxsize=16)
 def _prefixed_formula(prefix: bytes) -> re.Pattern:
-    return re.compile(b"<" + re.escape(prefix) + rb"f[\s>/]")
+    return re.compile(b"<" + (re.escape(prefix) + b":" if prefix else b"") + rb"f[\s>/]")
 
 
 _CELL = re.compile(rb"<(?:\w+:)?c\s[^>]*>")

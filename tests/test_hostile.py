@@ -368,7 +368,9 @@ MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
     # the root in the default namespace, the cells under a prefix bound to it too
     f'<worksheet xmlns="{MAIN}" xmlns:y="{MAIN}"><sheetData><row r="2"><y:c r="B2"><y:f>1+1</y:f><y:v>2</y:v>'
     '</y:c><c r="C2"><f>B2*2</f></c></row></sheetData></worksheet>',
-], ids=["plain", "prefixed", "mixed"])
+    f'<x:worksheet xmlns:x="{MAIN}" xmlns="{MAIN}"><sheetData><row r="2"><x:c r="B2"><x:f>1+1</x:f><x:v>2</x:v>'
+    '</x:c><c r="C2"><f>B2*2</f></c></row></sheetData></x:worksheet>',
+], ids=["plain", "prefixed", "mixed", "mixed under a prefixed root"])
 def test_formula_cells_are_found_under_any_prefix(sheet):
     from pipeline.intake import formula_cells
 

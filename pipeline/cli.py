@@ -39,10 +39,10 @@ def _campaign_dir(ctx, param, value) -> Path:
 
 
 CAMPAIGN = click.argument("campaign", type=click.Path(file_okay=False), callback=_campaign_dir)
-# Reading returns and writing/reading review workbooks run on this many processes; the outputs are the same
-# whatever the number.
+# Writing templates, reading returns and writing/reading review workbooks run on this many processes; the outputs
+# are the same whatever the number.
 JOBS = click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, metavar="N",
-                    help="Processes for reading returns and review workbooks (default: every core).")
+                    help="Processes for writing templates, reading returns and review workbooks (default: every core).")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -64,8 +64,8 @@ def main():
     -> mail --what feedback / reminder -> review -> mail --what review -> (bloc
     heads review, conference votes; completed reviews into CAMPAIGN/review/) -> rank.
 
-    collect, validate, status, review and rank work on every core (--jobs N to
-    choose); the outputs are the same whatever the number.
+    templates, collect, validate, status, review and rank work on every core
+    (--jobs N to choose); the outputs are the same whatever the number.
     """
     from .pool import batch_gc
 
@@ -112,8 +112,9 @@ def check(campaign):
 @click.option("--registration", is_flag=True,
               help="Mẫu đăng ký thi đua đầu năm (danh hiệu, nhiệm vụ trọng tâm) thay cho mẫu tự chấm. "
                    "The start-of-year registration form instead of the score template.")
+@JOBS
 @_stops_cleanly
-def templates(campaign, registration):
+def templates(campaign, registration, jobs):
     """Tạo mẫu tự chấm điểm; với --registration, mẫu đăng ký thi đua đầu năm. Reads campaign.xlsx;
     writes CAMPAIGN/out/templates/<bloc>/<unit>.xlsx, one per unit; with --registration the registration
     form (titles aimed for, key tasks) to CAMPAIGN/out/registration/<bloc>/<unit>.xlsx instead."""
@@ -128,7 +129,7 @@ def templates(campaign, registration):
     module, folder = (forms, "registration") if registration else (scores, "templates")
     out = campaign / "out" / folder
     with run_lock(campaign / "out"), _bar("Tạo mẫu đăng ký" if registration else "Tạo mẫu", len(c.units)) as bar:
-        module.write_all(c, out, generated_at(campaign / "campaign.xlsx"), lambda unit: bar.update(1))
+        module.write_all(c, out, generated_at(campaign / "campaign.xlsx"), lambda unit: bar.update(1), jobs=jobs)
     click.echo(f"Đã tạo {len(c.units)} mẫu {'đăng ký thi đua' if registration else 'tự chấm'} trong {out}")
 
 

@@ -163,9 +163,9 @@ def _tasks(wb, f: _Formats, c: Campaign, unit: Unit, tasks) -> None:
     _finish(ws, head)
 
 
-def write_all(c: Campaign, out: Path, generated_at: dt.datetime, progress=None) -> list[Path]:
-    """Every unit's registration form under out/<bloc>/<unit>.xlsx."""
-    return templates.write_all(c, out, generated_at, progress, writer=write_registration)
+def write_all(c: Campaign, out: Path, generated_at: dt.datetime, progress=None, jobs: int | None = None) -> list[Path]:
+    """Every unit's registration form under out/<bloc>/<unit>.xlsx, on `jobs` processes."""
+    return templates.write_all(c, out, generated_at, progress, writer=write_registration, jobs=jobs)
 
 
 # --- back: reading and checking -----------------------------------------------------------------

@@ -12,6 +12,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from schemas import returns as R
 
 from .campaign import Campaign, Criterion, Unit
+from .pool import pmap
 from .workbook import atomic_workbook, number
 
 TEMPLATE_VERSION = "2025.1"
@@ -452,11 +453,14 @@ def write_signature(wb, ws, r: int, first: int, last: int, split: int, date_line
 
 
 def write_all(campaign: Campaign, out: Path, generated_at: dt.datetime, progress=None,
-              writer=write_template) -> list[Path]:
-    """Every unit's workbook under out/<bloc>/<unit>.xlsx: the score template, or what `writer` makes."""
-    paths = []
-    for unit in campaign.units:
-        paths.append(writer(template_path(out, unit), campaign, unit, generated_at))
-        if progress:
-            progress(unit)
-    return paths
+              writer=write_template, jobs: int | None = None) -> list[Path]:
+    """Every unit's workbook under out/<bloc>/<unit>.xlsx: the score template, or what `writer` makes, written on
+    `jobs` processes (the same bytes whatever the number: 10,000 templates take ~100 s on one core)."""
+    done = pmap(_write_unit, list(campaign.units), (campaign, out, generated_at, writer), jobs,
+                lambda written: progress(written[0]) if progress else None)
+    return [path for _, path in done]
+
+
+def _write_unit(shared: tuple, unit: Unit) -> tuple[Unit, Path]:
+    campaign, out, generated_at, writer = shared
+    return unit, writer(template_path(out, unit), campaign, unit, generated_at)

@@ -444,3 +444,14 @@ def test_every_formula_of_a_template_takes_the_quick_path(sample_campaign, tmp_p
     for unit in c.units[:3]:
         write_template(tmp_path / f"{unit.code}.xlsx", c, unit, GENERATED_AT)
     assert slow == []
+
+
+def test_templates_on_two_processes_are_the_bytes_of_one(sample_campaign, tmp_path):
+    """`thidua templates` writes on every core: the same files, byte for byte, and progress in the units' order."""
+    made = {}
+    for jobs in (1, 2):
+        seen = []
+        paths = write_all(sample_campaign, tmp_path / str(jobs), GENERATED_AT, seen.append, jobs=jobs)
+        assert seen == list(sample_campaign.units)
+        made[jobs] = {p.relative_to(tmp_path / str(jobs)): p.read_bytes() for p in paths}
+    assert len(made[1]) == len(sample_campaign.units) and made[1] == made[2]

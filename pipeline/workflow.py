@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email
+import email.parser
 import os
 from dataclasses import dataclass
 from email import policy
@@ -228,7 +229,8 @@ def _kept_date(path: Path, message_id: str) -> dt.datetime | None:
     """The Date of the same message written before: an unchanged message stays byte-identical."""
     if not path.is_file():
         return None
-    old = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+    with open(path, "rb") as f:  # its headers only: the attachment's 100 KB of base64 is not parsed
+        old = email.parser.BytesParser(policy=policy.default).parse(f, headersonly=True)
     try:
         return old["Date"].datetime if old["Message-ID"] == message_id and old["Date"] else None
     except (TypeError, ValueError, AttributeError):

@@ -101,8 +101,10 @@ def _attachment_part(data: bytes, name: str) -> email.message.EmailMessage:
     head = (f'Content-Type: {XLSX};\r\n name="{_encoded_words(name)}"\r\n'
             f"Content-Disposition: attachment;\r\n {_rfc2231('filename', name)}\r\n"
             "Content-Transfer-Encoding: base64\r\n\r\n")
-    body = base64.encodebytes(data).replace(b"\n", b"\r\n")
-    return email.parser.BytesParser(email.message.EmailMessage, policy=POLICY).parsebytes(head.encode("ascii") + body)
+    part = email.parser.BytesParser(email.message.EmailMessage, policy=POLICY).parsebytes(head.encode("ascii"))
+    # the body set as its base64 lines, not parsed: the parser's feed of ~1,500 lines was a fifth of `mail`
+    part.set_payload(base64.encodebytes(data).decode("ascii").replace("\n", "\r\n"))
+    return part
 
 
 def _encoded_words(text: str) -> str:

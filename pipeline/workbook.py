@@ -316,8 +316,8 @@ _FUNCTION = re.compile(r"\b([A-Za-z_][A-Za-z0-9._]*)\(")
 
 class PlainFormulas(Worksheet):
     """A worksheet that writes a formula of PLAIN_FUNCTIONS as it is: xlsxwriter tries some 30 regular expressions
-    on every formula for the newer functions (~90 µs a formula: 10,000 templates of 23 formulas, 3.9 CPU-minutes);
-    any other formula goes through xlsxwriter's own preparation."""
+    on every formula for the newer functions (46 µs against 2.5 µs a formula: 10 CPU-seconds for 10,000 templates
+    of 23 formulas, 2.6 ms of a review workbook's 45); any other formula goes through xlsxwriter's own preparation."""
 
     def _prepare_formula(self, formula, expand_future_functions=False):
         if "{" in formula or "}" in formula or "_xlfn." in formula or \

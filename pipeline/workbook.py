@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from python_calamine import CalamineWorkbook
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from .intake import Limits, check_file
@@ -328,9 +329,7 @@ class PlainFormulas(Worksheet):
 
 def atomic_workbook(path: Path, options: dict):
     """An xlsxwriter workbook for `path` that is written to a temporary file and renamed into place on close."""
-    import xlsxwriter
-
-    class _Atomic(xlsxwriter.Workbook):
+    class _Atomic(Workbook):
         worksheet_class = PlainFormulas
 
         def close(self):

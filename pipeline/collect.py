@@ -125,17 +125,18 @@ def find_mail(sources: list[Path]) -> list[Path]:
     return found
 
 
-def inspect(path: Path, campaign: Campaign, file: str = "", shelf: Shelf | None = None) -> tuple[str, str, str, str, str]:
-    """(status, unit, campaign_id, note, form) of one stored file, without changing it. The file is read in full
-    once, here, and the reading put on `shelf` for validate (read once).
+def inspect(path: Path, campaign: Campaign, file: str = "", shelf: Shelf | None = None,
+            data: bytes | None = None) -> tuple[str, str, str, str, str]:
+    """(status, unit, campaign_id, note, form) of one stored file (`data`: its bytes, if read already), without
+    changing it. The file is read in full once, here, and the reading put on `shelf` for validate (read once).
 
     A file whose form cannot be told (unreadable, no _meta) counts as a score return: it is reported there.
     """
     unknown = R.FORM_SCORE
-    size = path.stat().st_size
-    if size > campaign.settings.max_file_mb * 1024 * 1024:
+    size = path.stat().st_size if data is None else len(data)
+    if size > max_bytes(campaign):
         return "oversized", "", "", f"{size / 1048576:.1f} MB", unknown
-    ret = read_stored(path, file or path.name, shelf, Limits.of(campaign.settings.max_file_mb))
+    ret = read_stored(path, file or path.name, shelf, Limits.of(campaign.settings.max_file_mb), data)
     if ret.refused:  # known by its bytes before any XML is parsed, or damaged: one status, one cause
         reason = str(ret.issues[0].params.get("reason", "")) if ret.issues else ""
         if ret.refused in ("pdf_file", "not_a_workbook") and path.suffix.lower() not in NOT_EVIDENCE:
@@ -156,9 +157,18 @@ def inspect(path: Path, campaign: Campaign, file: str = "", shelf: Shelf | None 
     return "ok", unit, cid, "", form
 
 
+def max_bytes(campaign: Campaign) -> int:
+    """The largest file the campaign reads (max_file_mb)."""
+    return int(campaign.settings.max_file_mb * 1024 * 1024)
+
+
 def received_time(path: Path) -> str:
     """The file's modification time in Vietnam's time, where deadlines are set."""
-    return dt.datetime.fromtimestamp(int(path.stat().st_mtime), VIETNAM).replace(tzinfo=None).isoformat()
+    return vietnam_time(path.stat().st_mtime)
+
+
+def vietnam_time(timestamp: float) -> str:
+    return dt.datetime.fromtimestamp(int(timestamp), VIETNAM).replace(tzinfo=None).isoformat()
 
 
 def read_register(sources: list[Path]) -> dict[str, str]:
@@ -187,36 +197,16 @@ def collect(campaign: Campaign, sources: list[Path], store: Path, progress=lambd
     """
     store.mkdir(parents=True, exist_ok=True)
     receipts = {r.key: r for r in load_receipts(store)}
-    register = read_register(sources)
-    new: dict[tuple, Receipt] = {}
     kept = {r.sha256: r.stored for r in receipts.values() if r.stored and r.form != EVIDENCE}
-    files = find_files(sources)
-    # Every file hashed (and, when its bytes are new, sniffed) on the pool; then each new stored file copied and
-    # read there too, once per content: a file's whole cost is in the workers.
-    first: dict[str, Path] = {}  # stored name -> the file it is copied from
-    for (path, name), (digest, size, stored) in zip(files, pmap(_identified, files, kept, jobs)):
-        receipt = Receipt(register.get(unicodedata.normalize("NFC", name)) or received_time(path), name, digest,
-                          size, stored, "", source=str(path.parent))
-        if receipt.key in receipts:
-            if not (store / stored).exists():  # a stored copy deleted since: restored from the source
-                _copy_in(path, store / stored)
-            progress(receipts[receipt.key])
-        else:
-            new.setdefault(receipt.key, receipt)
-            first.setdefault(stored, path)
-    by_stored: dict[str, list[Receipt]] = {}
-    for r in new.values():
-        by_stored.setdefault(r.stored, []).append(r)
+    known = {r.key[:2] for r in receipts.values() if not r.message_id}  # (bytes, name) received from a folder
 
-    def received(done: tuple[list[Receipt], dict]) -> None:
-        group, readings = done
+    def arrived(done: tuple[Receipt, bool, dict]) -> None:
+        receipt, new, readings = done
         if shelf:
             shelf.keep(readings)  # the worker's readings, written here (one writer, one transaction)
-        for r in group:
-            receipts[r.key] = r
-            progress(r)
-    pmap(_stored_and_inspected, [(first[name], group) for name, group in by_stored.items()],
-         (campaign, store, shelf), jobs, received)
+        progress(receipts.setdefault(receipt.key, receipt) if new else receipts[receipt.key])
+    # Each file is read once, on the pool: hashed, and when it is new, stored and read from the same bytes.
+    pmap(_taken_in, find_files(sources), (campaign, store, shelf, kept, known, read_register(sources)), jobs, arrived)
     for message in _messages(mail):
         for r in _collect_message(message, receipts, store, campaign, shelf):
             progress(r)
@@ -236,49 +226,62 @@ def collect(campaign: Campaign, sources: list[Path], store: Path, progress=lambd
     return result
 
 
-def stored_suffix(path: Path) -> str:
+def stored_suffix(source: Path | bytes, name: str) -> str:
     """The extension a stored copy gets: what the bytes are, never a part of a strange name."""
-    kind = sniff(path)
+    kind = sniff(source)
     if kind in ("xlsx", "xlsm", "xlsb", "ods", "xls"):
         return "." + kind
-    suffix = path.suffix.lower()
+    suffix = Path(name).suffix.lower()
     return suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else ".bin"
 
 
-def _identified(kept: dict[str, str], item: tuple[Path, str]) -> tuple[str, int, str]:
-    """(sha256, size, stored name) of one source file: bytes seen before keep their stored name, unsniffed."""
-    path = item[0]
-    digest = sha256(path)
-    return digest, path.stat().st_size, kept.get(digest) or digest + stored_suffix(path)
+def _taken_in(shared: tuple, item: tuple[Path, str]) -> tuple[Receipt, bool, dict]:
+    """One source file, read once: hashed, its stored copy written if not there (new bytes, or a copy deleted
+    since), and when its receipt is new, the copy's contents read from the same bytes. -> (receipt, new, the
+    readings this put on the shelf, for the parent to write)."""
+    campaign, store, shelf, kept, known, register = shared
+    path, name = item
+    data, digest, size, mtime = _read_in(path, max_bytes(campaign))
+    stored = kept.get(digest) or digest + stored_suffix(path if data is None else data, path.name)
+    if not (store / stored).exists():
+        _put(store / stored, data, path)
+    receipt = Receipt(register.get(unicodedata.normalize("NFC", name)) or vietnam_time(mtime), name, digest, size,
+                      stored, "", source=str(path.parent))
+    if receipt.key[:2] in known:
+        return receipt, False, {}
+    status, unit, cid, note, form = inspect(store / stored, campaign, name, shelf, data)
+    receipt = replace(receipt, status=status, unit=unit, campaign_id=cid, note=note, form=form)
+    return receipt, True, shelf.taken() if shelf else {}
 
 
-def _copy_in(source: Path, target: Path) -> None:
-    """The content-addressed copy, whole or not at all (the source is only read)."""
-    with atomic(target) as tmp:
-        shutil.copyfile(source, tmp)
+def _read_in(path: Path, most: int) -> tuple[bytes | None, str, int, float]:
+    """(bytes, sha256, size, modification time) of a file from one open; past `most` bytes the file is hashed in
+    blocks and its bytes are not held (None): it is refused as oversized, never read."""
+    with open(path, "rb") as f:
+        st = os.fstat(f.fileno())
+        if st.st_size > most:
+            return None, hashlib.file_digest(f, "sha256").hexdigest(), st.st_size, st.st_mtime
+        data = f.read()
+    return data, hashlib.sha256(data).hexdigest(), len(data), st.st_mtime
 
 
-def _stored_and_inspected(shared: tuple, item: tuple[Path, list[Receipt]]) -> tuple[list[Receipt], dict]:
-    """One content's copy under out/submissions/ (if not there yet), its receipts inspected, and the readings
-    this put on the shelf (handed to the parent, which writes them)."""
-    source, receipts = item
-    store, shelf = shared[1], shared[2]
-    if not (store / receipts[0].stored).exists():
-        _copy_in(source, store / receipts[0].stored)
-    return [_inspected(shared, r) for r in receipts], shelf.taken() if shelf else {}
+def _put(target: Path, data: bytes | None, source: Path | None = None) -> None:
+    """A content-addressed copy (`data`, or the file `source`), whole or not at all; the source is only read.
+    Two processes may store the same bytes at once (one file under two names): each writes its own temporary."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with atomic(target, own=True) as tmp:
+        if data is None:
+            shutil.copyfile(source, tmp)
+        else:
+            tmp.write_bytes(data)
 
 
-def _inspected(shared: tuple, receipt: Receipt) -> Receipt:
-    """The receipt with what its stored file holds (status, unit, campaign, form): one file's work in a pool."""
-    campaign, store, shelf = shared
-    status, unit, cid, note, form = inspect(store / receipt.stored, campaign, receipt.original, shelf)
-    return replace(receipt, status=status, unit=unit, campaign_id=cid, note=note, form=form)
-
-
-def _receive(receipts: dict, receipt: Receipt, store: Path, campaign: Campaign, shelf: Shelf | None) -> Receipt:
-    """The receipt already kept for these bytes, name and message, or this one inspected and kept."""
+def _receive(receipts: dict, receipt: Receipt, store: Path, campaign: Campaign, shelf: Shelf | None,
+             data: bytes) -> Receipt:
+    """The receipt already kept for these bytes, name and message, or this one inspected (from `data`) and kept."""
     if receipt.key not in receipts:
-        receipts[receipt.key] = _inspected((campaign, store, shelf), receipt)
+        status, unit, cid, note, form = inspect(store / receipt.stored, campaign, receipt.original, shelf, data)
+        receipts[receipt.key] = replace(receipt, status=status, unit=unit, campaign_id=cid, note=note, form=form)
     return receipts[receipt.key]
 
 
@@ -315,11 +318,11 @@ def _collect_message(message: list[Attachment], receipts: dict, store: Path, cam
         return []
     done = []
     for a in message:
-        suffix = Path(a.name).suffix.lower()
-        if suffix in SUFFIXES:
+        if Path(a.name).suffix.lower() in SUFFIXES:
             digest = hashlib.sha256(a.data).hexdigest()
-            _store(store / (digest + suffix), a.data)
-            done.append(_receive(receipts, _mailed(a, digest, digest + suffix, ""), store, campaign, shelf))
+            stored = digest + stored_suffix(a.data, a.name)
+            _store(store / stored, a.data)
+            done.append(_receive(receipts, _mailed(a, digest, stored, ""), store, campaign, shelf, a.data))
     units = [r.unit for r in done if r.status == "ok"]
     sender = message[0].sender
     unit = units[0] if units else next((u.code for u in campaign.units if u.email and u.email.lower() == sender), NOBODY)
@@ -345,9 +348,7 @@ def _mailed(a: Attachment, digest: str, stored: str, unit: str) -> Receipt:
 def _store(path: Path, data: bytes) -> None:
     """Write `data` at `path` (inside out/submissions/: names are hashes or sanitised) unless it is there."""
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic(path) as tmp:  # whole or not at all: a killed run never leaves half an attachment
-            tmp.write_bytes(data)
+        _put(path, data)
 
 
 def load_receipts(store: Path) -> list[Receipt]:

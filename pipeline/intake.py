@@ -3,6 +3,7 @@ DTDs); formula cells found; Vietnamese typed in legacy encodings recognised."""
 from __future__ import annotations
 
 import functools
+import io
 import os
 import re
 import zipfile
@@ -84,25 +85,31 @@ _DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
 _DTD16 = re.compile("<!(DOCTYPE|ENTITY)".encode("utf-16-le"), re.IGNORECASE)
 
 
-def sniff(path: Path) -> str:
+def opened(source: Path | bytes):
+    """A binary file of `source`: the file, or its bytes in memory."""
+    return io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else open(source, "rb")
+
+
+def sniff(source: Path | bytes) -> str:
     """What the bytes are: xlsx, xlsm, xlsb, ods, xls, encrypted, html, pdf, zip (another zip) or unknown."""
-    with open(path, "rb") as f:
+    with opened(source) as f:
         head = f.read(2048)
-    if head.startswith(OLE_MAGIC):
-        with open(path, "rb") as f:
+        if head.startswith(OLE_MAGIC):
+            f.seek(0)
             data = f.read(64 * MB)
-        if "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode("utf-16-le") in data:
-            return "encrypted"  # Excel wraps a password-protected .xlsx in an OLE container
-        return "xls" if "Workbook".encode("utf-16-le") in data or "Book".encode("utf-16-le") in data else "unknown"
-    if head.startswith(b"%PDF"):
-        return "pdf"
-    if head.startswith(b"PK"):
-        try:
-            with zipfile.ZipFile(path) as z:
-                return _zip_kind(z)
-        # zipfile raises NotImplementedError for a compression method it lacks, RuntimeError for an encrypted member
-        except (zipfile.BadZipFile, OSError, KeyError, ValueError, NotImplementedError, RuntimeError):
-            return "damaged"  # a zip, cut short or broken
+            if "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode("utf-16-le") in data:
+                return "encrypted"  # Excel wraps a password-protected .xlsx in an OLE container
+            return "xls" if "Workbook".encode("utf-16-le") in data or "Book".encode("utf-16-le") in data else "unknown"
+        if head.startswith(b"%PDF"):
+            return "pdf"
+        if head.startswith(b"PK"):
+            try:
+                f.seek(0)
+                with zipfile.ZipFile(f) as z:
+                    return _zip_kind(z)
+            # zipfile raises NotImplementedError for a compression method it lacks, RuntimeError for an encrypted member
+            except (zipfile.BadZipFile, OSError, KeyError, ValueError, NotImplementedError, RuntimeError):
+                return "damaged"  # a zip, cut short or broken
     lowered = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if lowered.startswith((b"<!doctype html", b"<html", b"mime-version")) or b"<html" in lowered or \
             b"<\x00h\x00t\x00m\x00l" in head.lower():
@@ -122,34 +129,34 @@ def _zip_kind(z: zipfile.ZipFile) -> str:
     return "zip"
 
 
-def check_file(path: Path, limits: Limits) -> Facts:
+def check_file(source: Path | bytes, limits: Limits) -> Facts:
     """The file's kind and facts, or Refused: never a workbook that is not one, an encrypted or macro-bearing one,
     a zip that inflates past the limits (checked on the declared sizes, then on the bytes actually inflated, read
     in blocks), or XML with a DTD (entities are never expanded). The zip is opened once: the same pass finds the
-    formula cells of every sheet."""
-    with open(path, "rb") as f:
-        zipped = f.read(2).startswith(b"PK")
-    if not zipped:
-        kind = sniff(path)
-        _refuse(kind)
-        return Facts(kind)  # xls: its cells are calamine's to read
-    try:
-        z = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError, NotImplementedError, RuntimeError):
-        raise Refused("unreadable", "tệp nén bị hỏng hoặc thiếu (damaged zip)") from None
-    try:
-        with z:
-            try:
-                kind = _zip_kind(z)
-            except (zipfile.BadZipFile, OSError, KeyError, ValueError, NotImplementedError, RuntimeError):
-                raise Refused("unreadable", "tệp nén bị hỏng hoặc thiếu (damaged zip)") from None
+    formula cells of every sheet. `source`: the file, or its bytes already read."""
+    with opened(source) as f:
+        if not f.read(2).startswith(b"PK"):
+            kind = sniff(source)
             _refuse(kind)
-            return _check_zip(z, kind, limits)
-    except Refused:
-        raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError,
-            RuntimeError, zlib.error) as e:  # a damaged or lying archive (an unknown compression method included)
-        raise Refused("unreadable", str(e)[:200]) from None
+            return Facts(kind)  # xls: its cells are calamine's to read
+        f.seek(0)
+        try:
+            z = zipfile.ZipFile(f)
+        except (zipfile.BadZipFile, OSError, KeyError, ValueError, NotImplementedError, RuntimeError):
+            raise Refused("unreadable", "tệp nén bị hỏng hoặc thiếu (damaged zip)") from None
+        try:
+            with z:
+                try:
+                    kind = _zip_kind(z)
+                except (zipfile.BadZipFile, OSError, KeyError, ValueError, NotImplementedError, RuntimeError):
+                    raise Refused("unreadable", "tệp nén bị hỏng hoặc thiếu (damaged zip)") from None
+                _refuse(kind)
+                return _check_zip(z, kind, limits)
+        except Refused:
+            raise
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError,
+                RuntimeError, zlib.error) as e:  # a damaged or lying archive (an unknown compression method included)
+            raise Refused("unreadable", str(e)[:200]) from None
 
 
 def _refuse(kind: str) -> None:

@@ -41,14 +41,15 @@ def read_meta(book: Book) -> dict[str, str]:
     return {text(r[0]): text(r[1]) for r in book.rows(sheet) if len(r) >= 2 and text(r[0])}
 
 
-def read_return(path: Path, file: str | None = None, limits: Limits | None = None) -> Return:
-    """Read a return by its header texts, never by fixed addresses; `file` is the name shown to people.
+def read_return(path: Path, file: str | None = None, limits: Limits | None = None, data: bytes | None = None) -> Return:
+    """Read a return by its header texts, never by fixed addresses; `file` is the name shown to people, `data`
+    the file's bytes when they are already read.
 
     A file that cannot be read comes back with no rows and its one issue (`refused` set), never an exception.
     """
     file = file or Path(path).name
     try:
-        return _read(Book(path, limits), file)
+        return _read(Book(path, limits, data), file)
     except Refused as e:  # known by its bytes: one cause, one issue
         return Return(file, {}, [], [Issue(e.code, file=file, params={"reason": e.reason})], refused=e.code)
     except Exception as e:  # calamine raises several types for damaged files
@@ -74,16 +75,17 @@ def reading_key(stored: Path, file: str, limits: Limits | None) -> str:
     return key("return", stored.name, file, str(limits), fingerprint())
 
 
-def read_stored(stored: Path, file: str, shelf: Shelf | None = None, limits: Limits | None = None) -> Return:
-    """read_return of a stored submission, through `shelf`: a file read by collect is not read again by
-    validate, and an unchanged submission not on the next run. A new reading is put on the shelf (the caller
-    flushes it)."""
+def read_stored(stored: Path, file: str, shelf: Shelf | None = None, limits: Limits | None = None,
+                data: bytes | None = None) -> Return:
+    """read_return of a stored submission (`data`: its bytes, if read already), through `shelf`: a file read by
+    collect is not read again by validate, and an unchanged submission not on the next run. A new reading is put
+    on the shelf (the caller flushes it)."""
     if shelf is None:
-        return read_return(stored, file, limits)
+        return read_return(stored, file, limits, data)
     k = reading_key(stored, file, limits)
     ret = _kept(shelf.get(k, Return), file)
     if ret is None:
-        ret = read_return(stored, file, limits)
+        ret = read_return(stored, file, limits, data)
         shelf.put(k, ret)
     return ret
 

@@ -122,9 +122,9 @@ def counted(monkeypatch):
     calls = []
     real = pipeline.read.read_return
 
-    def read_return(path, file=None, limits=None):
+    def read_return(path, file=None, limits=None, data=None):
         calls.append(file)
-        return real(path, file, limits)
+        return real(path, file, limits, data)
     monkeypatch.setattr(pipeline.read, "read_return", read_return)
     return calls
 

@@ -423,13 +423,63 @@ def test_the_template_ends_with_a_place_date_and_signature_and_marks_its_total_p
     "=XLOOKUP(A1,B:B,C:C)", "=SUM(FILTER(A1:A9,B1:B9>0))", "{=SUM(A1:A2*B1:B2)}", "=sum(A1:A2)", "=CONCAT(A1,B1)",
 ])
 def test_formulas_are_written_as_xlsxwriter_would(formula):
-    """PlainFormulas skips xlsxwriter's search for newer functions only where a formula has none: every formula
+    """QuickWorksheet skips xlsxwriter's search for newer functions only where a formula has none: every formula
     comes out as xlsxwriter itself would write it."""
     from xlsxwriter.worksheet import Worksheet
 
-    from pipeline.workbook import PlainFormulas
+    from pipeline.workbook import QuickWorksheet
 
-    assert PlainFormulas()._prepare_formula(formula) == Worksheet()._prepare_formula(formula)
+    assert QuickWorksheet()._prepare_formula(formula) == Worksheet()._prepare_formula(formula)
+
+
+def _every_kind_of_cell(wb) -> None:
+    """Cells of every kind xlsxwriter writes, styled by themselves, by their row, by their column and not at all."""
+    bold, grey, boxed = wb.add_format({"bold": True}), wb.add_format({"bg_color": "#DDDDDD"}), wb.add_format({"border": 1})
+    ws = wb.add_worksheet("Ô đủ loại")
+    ws.set_row(3, 20, grey)
+    ws.set_column(5, 5, 12, boxed)
+    ws.set_column(6, 6, 30)
+    for r in range(8):
+        for col, fmt in enumerate((None, bold)):
+            c = 8 * col
+            ws.write_number(r, c, [0, 7, -2.5, 0.1 + 0.2, 1e20, 123456789.123456789, 1 / 3, 2 ** 53][r], fmt)
+            ws.write_string(r, c + 1, ["", "Sở Nội vụ", 'a & b < c > "d"', "dòng\nmới", "_x0000_ và \x07",
+                                       " cách ", "=SUM(A1)", "x" * 40][r], fmt)
+            ws.write_blank(r, c + 2, None, fmt or grey)
+            ws.write_datetime(r, c + 3, dt.datetime(2026, 12, 3, r, 30), fmt or bold)
+            ws.write_boolean(r, c + 4, r % 2 == 0, fmt)
+            ws.write_number(r, c + 5, r)  # a column's style (the row's first, on row 3)
+            ws.write_string(r, c + 6, f"cột {r}")
+            ws.write_formula(r, c + 7, f"=SUM(A{r + 1},F{r + 1})", fmt, [0, 3, "", "chữ", True, "#N/A", 2.5, None][r])
+    ws.write_rich_string(9, 1, "đậm ", bold, "nhạt")
+    ws.write_array_formula(10, 0, 11, 0, "{=A1:A2*2}")
+    ws.write_dynamic_array_formula(12, 0, 12, 0, "=LEN(A1:A2)")
+    ws.write_url(13, 0, "https://example.org/?a=1&b=2", string="Trang & liên kết")
+    ws.write_blank(14, 0, None)  # a blank with no style is no cell at all
+    ws.write_comment(15, 2, "ghi chú")
+
+
+def test_quick_cells_are_the_bytes_xlsxwriter_writes(tmp_path):
+    """QuickWorksheet writes number, text and blank cells itself: every part of the workbook comes out the bytes
+    xlsxwriter's own worksheet writes, whatever the cell's kind, value and style."""
+    import zipfile
+
+    from xlsxwriter import Workbook
+
+    from pipeline.workbook import atomic_workbook
+
+    options = {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+    for path, wb in (("ours.xlsx", atomic_workbook(tmp_path / "ours.xlsx", options)),
+                     ("xlsxwriter.xlsx", Workbook(str(tmp_path / "xlsxwriter.xlsx"), options))):
+        wb.set_properties({"created": dt.datetime(2026, 12, 3)})
+        _every_kind_of_cell(wb)
+        wb.close()
+    ours, theirs = (zipfile.ZipFile(tmp_path / n) for n in ("ours.xlsx", "xlsxwriter.xlsx"))
+    assert ours.namelist() == theirs.namelist()
+    for name in theirs.namelist():
+        assert ours.read(name) == theirs.read(name), name
+    sheet = ours.read("xl/worksheets/sheet1.xml").decode()
+    assert sheet.count("<c ") > 100 and ' t="s"' in sheet and ' s="' in sheet
 
 
 def test_every_formula_of_a_template_takes_the_quick_path(sample_campaign, tmp_path, monkeypatch):

@@ -95,13 +95,20 @@ def cell_name(row: int, col: int) -> str:
     return xl_rowcol_to_cell(row, col)
 
 
+# A workbook up to this size is read into memory once for every use (a return is ~15 KB, a results workbook a few MB).
+IN_MEMORY = 64 * 1024 * 1024
+
+
 class Book:
     """One workbook opened for reading, known by its bytes and checked before any XML is parsed
     (`check_file`: raises Refused); sheets come back as rows at their real positions."""
 
     def __init__(self, path: Path, limits: "Limits | None" = None, data: bytes | None = None):
-        """`data`: the file's bytes when they are already read (collect), else the file is read here."""
+        """`data`: the file's bytes when they are already read (collect), else the file is read here: whole, once,
+        when it is small (a zip in memory is checked without zipfile's reader, see intake._inflate_bounded)."""
         self.path = Path(path)
+        if data is None and self.path.stat().st_size <= IN_MEMORY:
+            data = self.path.read_bytes()
         self.facts = check_file(self.path if data is None else data, limits or Limits())
         if data is None and self.path.suffix.lower() == f".{self.facts.kind}":
             self._book = CalamineWorkbook.from_path(str(path))

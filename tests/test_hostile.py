@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import io
 import json
 import os
 import re
@@ -15,6 +16,7 @@ import sys
 import time
 import unicodedata
 import zipfile
+import zlib
 from pathlib import Path
 
 import openpyxl
@@ -376,6 +378,58 @@ def test_formula_cells_are_found_under_any_prefix(sheet):
 
     data = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + sheet).encode()
     assert formula_cells(data) == {"B2": True, "C2": False}
+
+def _damaged(good: bytes, how: str) -> bytes:
+    """The return's zip with its score sheet's bytes damaged in one way, every header left as it was."""
+    data = bytearray(good)
+    with zipfile.ZipFile(io.BytesIO(good)) as z:
+        i = z.getinfo(next(n for n in z.namelist() if n.startswith("xl/worksheets/")))
+    at = i.header_offset
+    start = at + 30 + int.from_bytes(data[at + 26:at + 28], "little") + int.from_bytes(data[at + 28:at + 30], "little")
+    if how == "local_header":
+        data[at:at + 4] = b"XX\x03\x04"
+    elif how == "deflate_stream":
+        data[start:start + 8] = b"\xff" * 8
+    elif how == "crc":  # the central directory gives the sheet another CRC than its bytes have
+        header = bytes(data).rfind(i.filename.encode()) - 46
+        data[header + 16:header + 20] = (i.CRC ^ 1).to_bytes(4, "little")
+    elif how == "declared_size":  # the central directory says one byte fewer than the sheet inflates to
+        header = bytes(data).rfind(i.filename.encode()) - 46
+        assert int.from_bytes(data[header + 24:header + 28], "little") == i.file_size
+        data[header + 24:header + 28] = (i.file_size - 1).to_bytes(4, "little")
+    return bytes(data)
+
+
+@pytest.mark.parametrize("how", ["local_header", "deflate_stream", "crc", "declared_size"])
+def test_a_return_damaged_inside_its_zip_is_refused_from_memory_as_from_disk(base, tmp_path, how):
+    """A return is checked from its bytes in memory (intake._inflate_bounded, not zipfile's reader): a damaged
+    local header, deflate stream, CRC or declared size is refused as unreadable there, as zipfile refuses it."""
+    from pipeline.intake import Limits, Refused, check_file
+
+    data = _damaged(base["good"].read_bytes(), how)
+    path = tmp_path / "damaged.xlsx"
+    path.write_bytes(data)
+    with pytest.raises(Refused) as from_memory:
+        check_file(data, Limits())
+    with zipfile.ZipFile(path) as z, pytest.raises((zipfile.BadZipFile, zlib.error)):  # zipfile's reader, on disk
+        for name in z.namelist():
+            z.read(name)
+    assert from_memory.value.code == "unreadable"
+    receipt, issues, v = drop(base, tmp_path, "damaged.xlsx", data)
+    assert receipt.status == "unreadable" and [i.code for i in issues] == ["unreadable"]
+
+
+def test_a_return_read_from_memory_has_the_facts_zipfiles_reader_finds(base):
+    """The same kind, links and formula cells, whether the zip is read from memory or through zipfile."""
+    from pipeline.intake import Facts, Limits, _check_zip, check_file
+
+    data = base["good"].read_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        through_zipfile = _check_zip(z, "xlsx", Limits())  # no bytes given: zipfile's reader, in blocks
+    from_memory = check_file(data, Limits())
+    assert isinstance(from_memory, Facts) and from_memory == through_zipfile
+    assert sum(len(cells) for cells in from_memory.formulas.values()) > 5
+
 
 def test_link_to_an_external_workbook_is_a_warning_never_followed(base, tmp_path):
     data = rezip(base["good"], add={"xl/externalLinks/externalLink1.xml":

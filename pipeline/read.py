@@ -148,21 +148,24 @@ def _read(book: Book, file: str) -> Return:
                                 params={"headers": ", ".join(headers)}))
             continue
         head, at = found
+        # each column's index once (None: the table has no such column), then one pass over the rows
+        code_c, score_c, expl_c = at[R.CODE], at[columns["score"]], at[columns["explanation"]]
+        actual_c = at.get(columns["actual"]) if columns["actual"] else None
         for r in range(head + 1, len(grid)):
             line = grid[r]
-            get = lambda h: line[at[h]] if h in at and at[h] < len(line) else None  # noqa: E731
-            code = text(get(R.CODE))
+            width = len(line)
+            code = text(line[code_c]) if code_c < width else ""
             if not code:
                 continue
             rows.append(Row(
                 unit=unit, file=file, section=section, sheet=sheet, row=r + 1, code=code,
-                code_cell=cell_name(r, at[R.CODE]),
-                score=cell_value(get(columns["score"])), score_cell=cell_name(r, at[columns["score"]]),
-                actual=cell_value(get(columns["actual"])) if columns["actual"] in at else None,
-                actual_cell=cell_name(r, at[columns["actual"]]) if columns["actual"] in at else "",
-                explanation=_cut(text(get(columns["explanation"])), sheet, cell_name(r, at[columns["explanation"]]),
-                                 issues, unit, file),
-                explanation_cell=cell_name(r, at[columns["explanation"]]),
+                code_cell=cell_name(r, code_c),
+                score=cell_value(line[score_c]) if score_c < width else None, score_cell=cell_name(r, score_c),
+                actual=(cell_value(line[actual_c]) if actual_c < width else None) if actual_c is not None else None,
+                actual_cell=cell_name(r, actual_c) if actual_c is not None else "",
+                explanation=_cut(text(line[expl_c]) if expl_c < width else "", sheet, cell_name(r, expl_c), issues,
+                                 unit, file),
+                explanation_cell=cell_name(r, expl_c),
             ))
     return Return(file, meta, rows, issues, formulas)
 

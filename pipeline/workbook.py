@@ -44,7 +44,9 @@ def text(value) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFC", str(value).translate(_INVISIBLE))).strip()
 
 
+@functools.lru_cache(maxsize=4096, typed=True)  # typed: 1, 1.0 and True are three cells
 def header_key(value) -> str:
+    """A header as it is matched (cached: every return holds the same few dozen header texts)."""
     return text(value).casefold()
 
 
@@ -126,8 +128,8 @@ class Book:
     def rows(self, sheet: str, limit: int | None = None) -> list[list]:
         """The sheet's rows; with `limit`, at most that many (a sheet of junk rows costs no more than that)."""
         data = self._sheet(sheet)
-        if limit is None:
-            return data.to_python(skip_empty_area=False)
+        if limit is None or (data.start[0] if data.start else 0) + data.height <= limit:
+            return data.to_python(skip_empty_area=False)  # in one call: a third quicker than row by row
         rows = []
         for _ in range(data.start[0] if data.start else 0):
             rows.append([])

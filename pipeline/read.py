@@ -12,7 +12,7 @@ from schemas import returns as R
 
 from .cache import Shelf, code_fingerprint, key
 from .issues import WARNING, Issue
-from .pool import pmap
+from .pool import pmap, settle
 from .intake import Limits, Refused, legacy_vietnamese
 from .workbook import Book, cell_name, find_header, text
 
@@ -115,6 +115,7 @@ def read_all(stored: list[tuple[Path, str]], shelf: Shelf | None = None, limits:
             shelf.put(keys[i], ret)
     if shelf:
         shelf.flush()
+    settle()  # the readings live to the end of the run
     return found
 
 

@@ -13,6 +13,7 @@ from schemas import returns as R
 from .campaign import Campaign, Criterion, Unit
 from .collect import Receipt
 from .issues import ERROR, WARNING, Issue
+from .pool import settle
 from .read import Return
 from .templates import TEMPLATE_VERSION, computed
 from .workbook import number, vn as _n, vn_time
@@ -300,4 +301,6 @@ def validate(c: Campaign, received: dict[str, Received], rejected: list[Receipt]
         if not any(i.severity == ERROR for i in found):
             valid.add(u.code)
             values += vals
-    return issues, R.VALUES.validate(frame(values, R.VALUES)), valid
+    checked = R.VALUES.validate(frame(values, R.VALUES))
+    settle()  # the values live to the end of the run
+    return issues, checked, valid

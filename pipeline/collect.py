@@ -19,7 +19,7 @@ from .campaign import Campaign
 from .issues import ThiduaError
 from .mail import VIETNAM, Attachment
 from .mail.inbound import SPREADSHEETS as SUFFIXES
-from .mail.inbound import is_mail_source, read_mail, sanitise
+from .mail.inbound import is_mail_name, is_maildir, is_mail_source, read_mail, sanitise
 from .pool import pmap
 from .read import read_stored
 from .intake import Limits, sniff
@@ -84,23 +84,46 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def find_files(sources: list[Path]) -> list[tuple[Path, str]]:
-    """Workbooks under the sources, with the name to show; sorted so every run sees the same order.
-    Mailboxes (and what is inside a Maildir) are not here: see find_mail."""
-    found = []
+def scan(sources: list[Path]) -> tuple[list[tuple[Path, str]], list[Path]]:
+    """What the sources hold, from one walk that reads each folder once (a file's kind from its folder entry, never
+    a stat of its own): (every file with the name to show, sorted so every run sees the same order; the mail
+    sources, .eml and .mbox files, Maildir folders and Zimbra exports, in path order). What is inside a Maildir is
+    its mail, not files; as Path.rglob does, a linked folder is not entered."""
+    files: set[tuple[Path, str]] = set()
+    mail: list[Path] = []
     for src in sources:
         if is_mail_source(src):
-            continue
-        if src.is_file():
-            found.append((src, shown(Path(src.name))))
+            mail.append(src)
+        elif src.is_file():
+            files.add((src, shown(Path(src.name))))
         elif src.is_dir():
-            mail = find_mail([src])
+            found: list[Path] = []
+            _walk(src, src, files, found)
+            mail += sorted(found)
+    return sorted(files, key=lambda x: x[1]), mail
+
+
+def _walk(src: Path, folder: Path, files: set, mail: list) -> None:
+    try:
+        with os.scandir(folder) as entries:
+            entries = list(entries)
+    except PermissionError:
+        return
+    for e in entries:
+        path = Path(e.path)
+        if e.is_dir():
+            if not e.name.startswith(".") and is_maildir(path):
+                mail.append(path)
+            elif not e.is_symlink():
+                _walk(src, path, files, mail)
+        elif e.is_file():
+            if is_mail_name(e.name):
+                if not e.name.startswith("."):
+                    mail.append(path)
             # Every file gets a receipt, whatever its name or extension (its bytes say what it is); only the
             # office programs' and file systems' own files and the received.csv register are not returns.
-            found += [(p, shown(p.relative_to(src))) for p in src.rglob("*")
-                      if p.is_file() and not system_file(p.name) and p != src / REGISTER
-                      and not is_mail_source(p) and not any(m in p.parents for m in mail)]
-    return sorted(set(found), key=lambda x: x[1])
+            elif not system_file(e.name) and not (folder == src and e.name == REGISTER):
+                files.add((path, shown(path.relative_to(src))))
 
 
 def system_file(name: str) -> bool:
@@ -111,18 +134,6 @@ def system_file(name: str) -> bool:
 def shown(relative: Path) -> str:
     """A file's name as people see it, whatever bytes the file system holds (never a failed write of the receipt)."""
     return os.fsencode(str(relative)).decode("utf-8", "replace")
-
-
-def find_mail(sources: list[Path]) -> list[Path]:
-    """.eml and .mbox files, Maildir folders and Zimbra exports given or found under the sources."""
-    found = []
-    for src in sources:
-        if is_mail_source(src):
-            found.append(src)
-        elif src.is_dir():
-            found += [p for p in sorted(src.rglob("*")) if not p.name.startswith(".") and is_mail_source(p)
-                      and not any(is_mail_source(q) for q in p.parents)]
-    return found
 
 
 def inspect(path: Path, campaign: Campaign, file: str = "", shelf: Shelf | None = None,
@@ -205,12 +216,13 @@ def collect(campaign: Campaign, sources: list[Path], store: Path, progress=lambd
         if shelf:
             shelf.keep(readings)  # the worker's readings, written here (one writer, one transaction)
         progress(receipts.setdefault(receipt.key, receipt) if new else receipts[receipt.key])
+    files, boxes = scan(sources)
     # Each file is read once, on the pool: hashed, and when it is new, stored and read from the same bytes.
-    pmap(_taken_in, find_files(sources), (campaign, store, shelf, kept, known, read_register(sources)), jobs, arrived)
+    pmap(_taken_in, files, (campaign, store, shelf, kept, known, read_register(sources)), jobs, arrived)
     for message in _messages(mail):
         for r in _collect_message(message, receipts, store, campaign, shelf):
             progress(r)
-    for box in find_mail(sources):
+    for box in boxes:
         try:
             for message in _messages(_dated(read_mail(box), received_time(box))):
                 for r in _collect_message(message, receipts, store, campaign, shelf):

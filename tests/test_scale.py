@@ -115,6 +115,7 @@ def test_a_batch_run_freezes_what_its_stages_keep_and_a_library_caller_is_left_a
     import gc
 
     workflow.run_collect(acceptance, jobs=1)
+    monkeypatch.setattr(pipeline.pool, "_BATCH", False)  # a CLI test before this one in this process set it
     before = gc.get_freeze_count()
     plain = workflow.run_validate(acceptance, jobs=1)
     assert gc.get_freeze_count() == before

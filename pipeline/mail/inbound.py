@@ -44,9 +44,16 @@ _RAW_PARAM = re.compile(r'(?:^|;)\s*(?:file)?name\s*=\s*("(?:[^"\\]|\\.)*"|[^;]+
 
 def is_mail_source(path: Path) -> bool:
     """Whether collect should read `path` as mail rather than as a returned file."""
-    if path.is_dir():
-        return (path / "cur").is_dir() and (path / "new").is_dir()
-    name = path.name.lower()
+    return is_maildir(path) if path.is_dir() else is_mail_name(path.name)
+
+
+def is_maildir(folder: Path) -> bool:
+    return (folder / "cur").is_dir() and (folder / "new").is_dir()
+
+
+def is_mail_name(name: str) -> bool:
+    """A mail file's name: a message (.eml), a mailbox (mbox), a Zimbra export (.tgz)."""
+    name = name.lower()
     return name == "mbox" or name.endswith((".eml", ".mbox", ".mbx", ".tgz", ".tar.gz"))
 
 

@@ -261,3 +261,27 @@ def test_the_same_attachment_in_two_messages_is_one_version(tmp_path):
     summary = {r["Mã đơn vị"]: r for r in f.table(root / "out" / "validation.xlsx", "Tổng hợp",
                                                   ["Mã đơn vị", "Số bản gửi", "Nhận lúc"])}
     assert summary["A01"]["Số bản gửi"] == 1 and summary["A01"]["Nhận lúc"] == dt.datetime(2026, 12, 3, 9, 0)
+
+
+def test_one_walk_tells_the_files_from_the_mail_under_a_source(tmp_path):
+    """collect.scan: every file under the source is a file, except office and system files, the top register, mail
+    files and what is inside a Maildir; a dot-named folder is walked like any other, a linked folder is not
+    entered (as Path.rglob), a linked file or Maildir counts."""
+    from pipeline.collect import scan
+
+    t = tmp_path / "inbox"
+    for folder in ("a/b", "Mail/cur", "Mail/new", ".Arch/cur", ".Arch/new", "real"):
+        (t / folder).mkdir(parents=True)
+    for name in ("x.xlsx", "a/y.xlsx", "a/b/z.pdf", "Mail/cur/1:2,S", ".Arch/cur/msg1", "m.eml", ".h.eml", "mbox",
+                 "box.tgz", "received.csv", "a/received.csv", "~$x.xlsx", ".DS_Store", ".hidden.xlsx", "real/r.xlsx",
+                 "tên có dấu.xlsx"):
+        (t / name).write_bytes(b"x")
+    (t / "a/linkdir").symlink_to(t / "real")
+    (t / "a/linkfile.xlsx").symlink_to(t / "x.xlsx")
+    (t / "a/linkmail").symlink_to(t / "Mail")
+    files, mail = scan([t])
+    assert [name for _, name in files] == sorted([
+        ".Arch/cur/msg1", ".hidden.xlsx", "a/b/z.pdf", "a/linkfile.xlsx", "a/received.csv", "a/y.xlsx", "real/r.xlsx",
+        "tên có dấu.xlsx", "x.xlsx"])
+    assert mail == sorted(t / n for n in ("Mail", "a/linkmail", "box.tgz", "m.eml", "mbox"))
+    assert scan([t / "m.eml", t / "x.xlsx"]) == ([(t / "x.xlsx", "x.xlsx")], [t / "m.eml"])

@@ -462,7 +462,10 @@ def run(root: Path, args, units: int) -> dict:
     done = stages(root, meter, units, args.jobs)
     if meter.trace:
         tracemalloc.stop()
-    gc.collect()  # the stages' data is gone: the readers are compared without a big live heap for the GC to walk
+    # the stages' data is gone (what a batch run froze included, pool.settle): the readers are compared, and the
+    # next size runs, without a big live heap for the GC to walk
+    gc.unfreeze()
+    gc.collect()
 
     log(f"calamine's bare read of all {len(done['stored'])} stored returns ...")
     floor_s = time_all(bare_read, done["stored"])

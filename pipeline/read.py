@@ -199,12 +199,17 @@ def _loaded(file: str, meta: dict, rows: list[tuple], issues: list, formulas: di
     return Return(file, meta, list(map(_as_row, rows)), issues, formulas, refused)
 
 
+# Rows per pandera call of check_rows: a frame this size stays in the processor's cache (470,000 rows of 10,000
+# returns took 0.70-0.85 s in one frame, 0.60 s in frames of 50,000; 94,000 rows 0.13 s and 0.12 s).
+CHECK_ROWS = 50_000
+
+
 def check_rows(returns: list[Return]) -> None:
-    """The stage boundary: every return's rows against RETURN_ROWS, in one frame and one pandera call (pandera's
-    fixed cost per call is several times calamine's whole read of a return)."""
+    """The stage boundary: every return's rows against RETURN_ROWS, in frames of CHECK_ROWS rows, not one per
+    return (pandera's fixed cost per call is several times calamine's whole read of a return)."""
     rows = [row for r in returns for row in r.rows]
-    if rows:
-        R.RETURN_ROWS.validate(frame(rows, R.RETURN_ROWS))
+    for start in range(0, len(rows), CHECK_ROWS):
+        R.RETURN_ROWS.validate(frame(rows[start:start + CHECK_ROWS], R.RETURN_ROWS))
 
 
 def cell_value(v):

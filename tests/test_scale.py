@@ -251,6 +251,20 @@ def test_the_rows_contract_still_catches_a_reader_that_gives_no_text(acceptance)
         with pytest.raises(pandera.errors.SchemaError, match=field):
             pipeline.read.check_rows([ret, bad])
 
+
+def test_the_rows_contract_holds_for_every_frame_of_rows(acceptance, monkeypatch):
+    """check_rows checks in frames of CHECK_ROWS rows: a wrong row in the last frame fails as one in the first."""
+    import pandera.errors
+
+    monkeypatch.setattr(pipeline.read, "CHECK_ROWS", 5)
+    ret = pipeline.read.read_return(next((acceptance / "inbox").glob("*A01*.xlsx")))
+    assert len(ret.rows) > 2 * 5
+    pipeline.read.check_rows([ret, ret])
+    bad = dataclasses.replace(ret, rows=ret.rows[:-1] + [ret.rows[-1]._replace(code=4)])
+    with pytest.raises(pandera.errors.SchemaError, match="code"):
+        pipeline.read.check_rows([ret, bad])
+
+
 def test_no_stage_scans_the_whole_campaign_per_bloc_or_per_unit(tmp_path, monkeypatch):
     """Review out and back, votes, rank, awards and both result workbooks, at 60 and 120 units (3 and 6 blocs):
     no line of the pipeline goes over more than about twice the values when the campaign doubles."""

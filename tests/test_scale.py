@@ -82,6 +82,25 @@ def test_two_processes_write_what_one_writes(acceptance, monkeypatch):
     assert outs[2] == outs[1]
 
 
+def test_one_content_under_many_names_on_two_processes_is_stored_once_with_a_receipt_each(acceptance, monkeypatch):
+    """collect reads each file once on the pool, so two workers may store the same bytes at the same time: each
+    writes its own temporary, and what is left is one whole copy, a receipt per name, no temporary file, and the
+    inbox as it was."""
+    monkeypatch.setattr(pipeline.pool, "SERIAL_BELOW", 1)
+    inbox = acceptance / "inbox"
+    original = next(inbox.glob("*A01*.xlsx"))
+    for k in range(12):
+        shutil.copy2(original, inbox / f"bản sao {k} - {original.name}")
+    before = digest(inbox)
+    receipts = workflow.run_collect(acceptance, jobs=2)
+    store = workflow.Paths(acceptance).submissions
+    copies = [r for r in receipts if r.sha256 == hashlib.sha256(original.read_bytes()).hexdigest()]
+    assert len(copies) == 13 and len({r.stored for r in copies}) == 1 and {r.status for r in copies} == {"ok"}
+    assert (store / copies[0].stored).read_bytes() == original.read_bytes()
+    assert not [p for p in store.rglob("*") if p.name.endswith(".tmp")]
+    assert digest(inbox) == before
+
+
 def test_rank_reads_out_review_only_where_it_changed_since_review_wrote_it(acceptance, monkeypatch):
     """A bloc head who typed into out/review/ by mistake is still told (review_wrong_folder); the workbooks as
     `review` wrote them are not read again on every `rank`."""

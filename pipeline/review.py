@@ -143,7 +143,6 @@ def _scores(wb, f: dict, c: Campaign, bloc: Bloc, by_unit: dict[str, list], clai
     for h, i in col.items():
         ws.write_string(head, i, h, f["head"])
     leaves = {k.code: k for k in c.leaves}
-    write_string, write_number = ws.write_string, ws.write_number
     unit_col, name_col, code_col, text_col, max_col, self_col, reviewed_col, note_col = (
         col[h] for h in (V.UNIT, V.NAME, V.CODE, V.TEXT, V.MAX, V.SELF, V.REVIEWED, V.NOTE))
     text_f, num_f, input_f, note_f = f["text"], f["num"], f["input"], f["input_text"]
@@ -167,14 +166,9 @@ def _scores(wb, f: dict, c: Campaign, bloc: Bloc, by_unit: dict[str, list], clai
         first = r
         for code, self_, final, note in rows:  # ~900 rows a workbook: the look-ups are made once, above
             k = leaves[code]
-            write_string(r, unit_col, u.code, text_f)
-            write_string(r, name_col, u.short_name, text_f)
-            write_string(r, code_col, k.code, text_f)
-            write_string(r, text_col, k.text, text_f)
-            write_number(r, max_col, k.max, num_f)
-            write_number(r, self_col, self_, num_f)
-            write_number(r, reviewed_col, final, input_f)
-            write_input(ws, r, note_col, note or None, note_f)
+            ws.write_cells(r, ((unit_col, u.code, text_f), (name_col, u.short_name, text_f), (code_col, k.code, text_f),
+                               (text_col, k.text, text_f), (max_col, k.max, num_f), (self_col, self_, num_f),
+                               (reviewed_col, final, input_f), (note_col, note or None, note_f)))
             rules.setdefault(("criterion", k.code), []).append(cell_name(r, reviewed_col))
             ws.set_row(r, _height((k.text, 50), (note, 36)))
             r += 1

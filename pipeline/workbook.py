@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from python_calamine import CalamineWorkbook
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
-from xlsxwriter.worksheet import Worksheet
+from xlsxwriter.worksheet import CellBlankTuple, CellNumberTuple, CellStringTuple, Worksheet
 
 from .intake import Limits, check_file, opened
 from .issues import ERROR, WARNING, Issue
@@ -342,6 +342,39 @@ class QuickWorksheet(Worksheet):
             return super()._prepare_formula(formula, expand_future_functions)
         return formula[1:] if formula.startswith("=") else formula
 
+    def write_cells(self, row: int, cells) -> None:
+        """Several cells of one row, (column, value, format) each: text, a number, or None for a blank, stored as
+        write_string, write_number and write_blank store them, without their decorator, two calls and a
+        namedtuple's Python constructor a cell. Text is never taken for a formula or a link; a very long text, a
+        number that is not finite and any other value go through xlsxwriter's own methods."""
+        if self.constant_memory:  # rows are written out as they come: xlsxwriter's own methods
+            for col, value, fmt in cells:
+                self._write_value(row, col, value, fmt)
+            return
+        table, strings, check, longest = self.table[row], self.str_table._get_shared_string_index, \
+            self._check_dimensions, self.xls_strmax // 2
+        for col, value, fmt in cells:
+            kind = type(value)
+            if value is None:
+                if fmt is not None and not check(row, col):
+                    table[col] = _blank((fmt,))
+            elif kind is str and len(value) <= longest:
+                if not check(row, col):
+                    table[col] = _string((strings(value), fmt))
+            elif (kind is float or kind is int) and value - value == 0:
+                if not check(row, col):
+                    table[col] = _number((value, fmt))
+            else:
+                self._write_value(row, col, value, fmt)
+
+    def _write_value(self, row: int, col: int, value, fmt) -> None:
+        if value is None:
+            self.write_blank(row, col, None, fmt)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            self.write_number(row, col, value, fmt)
+        else:
+            self.write_string(row, col, str(value), fmt)
+
     def _write_cell(self, row, col, cell):
         kind = cell.__class__.__name__
         if kind not in _QUICK_CELLS or self.constant_memory:
@@ -360,6 +393,10 @@ class QuickWorksheet(Worksheet):
 
 # The cells QuickWorksheet writes itself (xlsxwriter's cell tuples, by their class names).
 _QUICK_CELLS = frozenset({"Number", "Datetime", "String", "Blank"})
+# xlsxwriter's cell tuples made from a tuple, with no Python call
+_blank, _string, _number = (functools.partial(tuple.__new__, t) for t in (CellBlankTuple, CellStringTuple,
+                                                                             CellNumberTuple))
+
 
 
 def atomic_workbook(path: Path, options: dict):

@@ -457,6 +457,20 @@ def _every_kind_of_cell(wb) -> None:
     ws.write_url(13, 0, "https://example.org/?a=1&b=2", string="Trang & liên kết")
     ws.write_blank(14, 0, None)  # a blank with no style is no cell at all
     ws.write_comment(15, 2, "ghi chú")
+    row = [(0, "Sở Nội vụ", bold), (1, "", bold), (2, 7, None), (3, -2.5, grey), (4, None, boxed), (5, None, None),
+           (6, True, None), (7, dt.date(2026, 12, 3), None), (8, "x" * 20000, None), (9, "=SUM(A1)", bold),
+           (10, "https://example.org", None), (11, 2 ** 53, None)]
+    for r in (20, 21):
+        if hasattr(ws, "write_cells"):  # QuickWorksheet: a row's cells in one call
+            ws.write_cells(r, row)
+        else:  # what it stands for, in xlsxwriter's own methods
+            for c, value, fmt in row:
+                if value is None:
+                    ws.write_blank(r, c, None, fmt)
+                elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                    ws.write_number(r, c, value, fmt)
+                else:
+                    ws.write_string(r, c, str(value), fmt)
 
 
 def test_quick_cells_are_the_bytes_xlsxwriter_writes(tmp_path):

@@ -422,14 +422,15 @@ def _read(book: Book, file: str) -> ReviewReturn:
     got = find_table(book, V.REVIEW_SHEET, V.REVIEW_HEADERS, issues, file=file)
     if got:
         sheet, grid, head, col = got
+        # each column's index once: a review has ~1,000 rows
+        unit_c, code_c, self_c, reviewed_c, note_c = (col[h] for h in (V.UNIT, V.CODE, V.SELF, V.REVIEWED, V.NOTE))
         for r in range(head + 1, len(grid)):
             line = grid[r]
-            unit, code = text(at(line, col[V.UNIT])), text(at(line, col[V.CODE]))
+            unit, code = text(at(line, unit_c)), text(at(line, code_c))
             if unit and code:  # unit subtotal rows have no criterion code
-                rows.append(ReviewRow(unit, code, cell_value(at(line, col[V.SELF])),
-                                      cell_value(at(line, col[V.REVIEWED])), text(at(line, col[V.NOTE])),
-                                      cell_name(r, col[V.UNIT]), cell_name(r, col[V.REVIEWED]),
-                                      cell_name(r, col[V.NOTE])))
+                rows.append(ReviewRow(unit, code, cell_value(at(line, self_c)), cell_value(at(line, reviewed_c)),
+                                      text(at(line, note_c)), cell_name(r, unit_c), cell_name(r, reviewed_c),
+                                      cell_name(r, note_c)))
     got = find_table(book, V.VOTES_SHEET, V.VOTE_HEADERS, issues, file=file)
     if got:
         sheet, grid, head, col = got

@@ -419,10 +419,11 @@ def stages(root: Path, meter: Meter, units: int, jobs: int) -> dict:
     for path in written:
         shutil.copyfile(path, root / "review" / path.name)
     with meter.stage(f"review: read and check completed reviews ({jobs} proc)", len(c.blocs), "blocs"):
-        review_issues, reviewed, ballots = load_reviews(c, root / "review", m, jobs=jobs)
+        current = self_scores(m)
+        review_issues, reviewed, ballots = load_reviews(c, root / "review", m, jobs=jobs, current=current)
     with meter.stage("inputs: out/review/ untouched? what rank could not use", len(c.blocs), "blocs"):
         elsewhere = load_reviews(c, p.out / "review", m, jobs=jobs, skip=untouched(p.out / "review", p.written))[1:]
-        review_issues += missing_inputs(c, valid, self_scores(m), reviewed, ballots, elsewhere)
+        review_issues += missing_inputs(c, valid, current, reviewed, ballots, elsewhere)
     with meter.stage("score with reviews (merge + totals + votes)", len(valid), "units"):
         m = with_review(m, reviewed)
         t = with_votes(c, totals(c, values, m), ballots)

@@ -673,11 +673,12 @@ def _ballot_check(c: Campaign, bloc: Bloc, ret: ReviewReturn) -> tuple[list[Issu
 
 
 def load_reviews(c: Campaign, folder: Path, m: pd.DataFrame, values: pd.DataFrame | None = None,
-                 jobs: int | None = None, skip: set[str] = frozenset()
+                 jobs: int | None = None, skip: set[str] = frozenset(), current: dict | None = None
                  ) -> tuple[list[Issue], pd.DataFrame, dict[str, Ballot]]:
     """Every completed review under `folder` (CAMPAIGN/review/): issues, reviewed scores and ballots by bloc;
     with the validated `values`, the reviewed bonus and deduction claims too (rows of section `items`:
-    apply_claims). Files are read and checked on `jobs` processes; `skip` names files not to read (untouched).
+    apply_claims). Files are read and checked on `jobs` processes; `skip` names files not to read (untouched);
+    `current`: self_scores(m), when the caller has it already.
 
     Files are taken in name order; where two files review one bloc, the later name wins and a warning says so.
     """
@@ -689,7 +690,7 @@ def load_reviews(c: Campaign, folder: Path, m: pd.DataFrame, values: pd.DataFram
                    and not p.name.startswith(("~$", ".")) and p.name not in skip) if Path(folder).is_dir() else []
     if not files:  # nothing to read (out/review/ as written): no look-up tables to build
         return issues, V.REVIEWED_SCORES.validate(frame([], V.REVIEWED_SCORES)), ballots
-    shared = (c, self_scores(m), claim_scores(values) if values is not None else None)
+    shared = (c, self_scores(m) if current is None else current, claim_scores(values) if values is not None else None)
     done = pmap(_read_and_check, files, shared, jobs)
     check_rows([r for d in done for r in d[2]], [v for d in done for v in d[3]])
     for file, bloc, _, _, found, reviewed, ballot in done:

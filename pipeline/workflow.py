@@ -251,8 +251,8 @@ def year_end_status(root: Path, v: Validation) -> pd.DataFrame:
     """Per bloc: the completed review (file, scores changed, issues), the ballot, registrations received."""
     c = v.campaign
     m = matrix(c, v.values)
-    issues, reviewed, ballots = load_reviews(c, Paths(root).reviews, m)
     current = self_scores(m)
+    issues, reviewed, ballots = load_reviews(c, Paths(root).reviews, m, current=current)
     forms = {r.unit for r in v.receipts if r.form == "registration" and r.status == "ok"}
     rows = []
     for b in c.blocs:
@@ -294,12 +294,13 @@ def run_rank(root: Path, progress=lambda unit: None, jobs: int | None = None
     v = run_validate(root, progress, jobs=jobs)
     c = v.campaign
     m = matrix(c, v.values)
-    review_issues, reviewed, ballots = load_reviews(c, p.reviews, m, v.values, jobs)
+    current = self_scores(m)  # every self score by (unit, criterion): built once for the reviews and the inputs
+    review_issues, reviewed, ballots = load_reviews(c, p.reviews, m, v.values, jobs, current=current)
     values = apply_claims(v.values, reviewed)  # the bloc heads' reviewed bonus and deduction claims
     reviewed = reviewed[reviewed["section"] == "criteria"]
     # out/review/ as thidua wrote it holds nothing typed: only a workbook changed there since is read
     elsewhere = load_reviews(c, p.out / "review", m, jobs=jobs, skip=untouched(p.out / "review", p.written))[1:]
-    input_issues = missing_inputs(c, v.valid, self_scores(m), reviewed, ballots, elsewhere)
+    input_issues = missing_inputs(c, v.valid, current, reviewed, ballots, elsewhere)
     m = with_review(m, reviewed)
     ranked = rank(c, with_votes(c, totals(c, values, m), ballots))
     vote_issues = conflicts(c, ranked, ballots)

@@ -137,35 +137,39 @@ def shown(relative: Path) -> str:
 
 
 def inspect(path: Path, campaign: Campaign, file: str = "", shelf: Shelf | None = None,
-            data: bytes | None = None) -> tuple[str, str, str, str, str]:
-    """(status, unit, campaign_id, note, form) of one stored file (`data`: its bytes, if read already), without
-    changing it. The file is read in full once, here, and the reading put on `shelf` for validate (read once).
+            data: bytes | None = None) -> tuple[str, str, str, str, str, str]:
+    """(status, unit, campaign_id, note, form, kind) of one submission, without changing it: `path` its stored
+    copy, or with `data` (its bytes, read already) where it is to be stored. The file is read in full once,
+    here, and the reading put on `shelf` for validate (read once); `kind` is what its bytes are ("" when it was
+    not read: oversized).
 
     A file whose form cannot be told (unreadable, no _meta) counts as a score return: it is reported there.
     """
     unknown = R.FORM_SCORE
     size = path.stat().st_size if data is None else len(data)
     if size > max_bytes(campaign):
-        return "oversized", "", "", f"{size / 1048576:.1f} MB", unknown
-    ret = read_stored(path, file or path.name, shelf, Limits.of(campaign.settings.max_file_mb), data)
+        return "oversized", "", "", f"{size / 1048576:.1f} MB", unknown, ""
+    file = file or path.name
+    ret = read_stored(path, file, shelf, Limits.of(campaign.settings.max_file_mb), data)
+    kind = ret.kind
     if ret.refused:  # known by its bytes before any XML is parsed, or damaged: one status, one cause
         reason = str(ret.issues[0].params.get("reason", "")) if ret.issues else ""
-        if ret.refused in ("pdf_file", "not_a_workbook") and path.suffix.lower() not in NOT_EVIDENCE:
-            return EVIDENCE, "", "", reason, EVIDENCE  # a PDF or a picture named as one: minh chứng, not a return
+        if ret.refused in ("pdf_file", "not_a_workbook") and stored_suffix(kind, file) not in NOT_EVIDENCE:
+            return EVIDENCE, "", "", reason, EVIDENCE, kind  # a PDF or a picture named as one: minh chứng
         if ret.refused == "unreadable" and ("password" in reason.lower() or "encrypt" in reason.lower()):
-            return "encrypted", "", "", reason, unknown
-        return ret.refused, "", "", reason, unknown
+            return "encrypted", "", "", reason, unknown, kind
+        return ret.refused, "", "", reason, unknown, kind
     meta = ret.meta
     if not meta.get("unit_code"):
-        return "not_a_return", "", "", "", unknown
+        return "not_a_return", "", "", "", unknown, kind
     unit, cid, form = meta["unit_code"], meta.get("campaign_id", ""), meta.get("form") or R.FORM_SCORE
     if form not in (R.FORM_SCORE, R.FORM_REGISTRATION):
-        return "not_a_return", unit, cid, f"form={form}", unknown
+        return "not_a_return", unit, cid, f"form={form}", unknown, kind
     if cid != campaign.settings.campaign_id:
-        return "wrong_campaign", unit, cid, "", form
+        return "wrong_campaign", unit, cid, "", form, kind
     if campaign.unit(unit) is None:
-        return "unknown_unit", unit, cid, "", form
-    return "ok", unit, cid, "", form
+        return "unknown_unit", unit, cid, "", form, kind
+    return "ok", unit, cid, "", form, kind
 
 
 def max_bytes(campaign: Campaign) -> int:
@@ -209,7 +213,7 @@ def collect(campaign: Campaign, sources: list[Path], store: Path, progress=lambd
     store.mkdir(parents=True, exist_ok=True)
     receipts = {r.key: r for r in load_receipts(store)}
     kept = {r.sha256: r.stored for r in receipts.values() if r.stored and r.form != EVIDENCE}
-    known = {r.key[:2] for r in receipts.values() if not r.message_id}  # (bytes, name) received from a folder
+    known = {r.key[:2]: r.stored for r in receipts.values() if not r.message_id}  # received from a folder
 
     def arrived(done: tuple[Receipt, bool, dict]) -> None:
         receipt, new, readings = done
@@ -238,9 +242,9 @@ def collect(campaign: Campaign, sources: list[Path], store: Path, progress=lambd
     return result
 
 
-def stored_suffix(source: Path | bytes, name: str) -> str:
-    """The extension a stored copy gets: what the bytes are, never a part of a strange name."""
-    kind = sniff(source)
+def stored_suffix(kind: str, name: str) -> str:
+    """The extension a stored copy gets: what the bytes are (`kind`, as intake.sniff tells), never a part of a
+    strange name."""
     if kind in ("xlsx", "xlsm", "xlsb", "ods", "xls"):
         return "." + kind
     suffix = Path(name).suffix.lower()
@@ -248,21 +252,26 @@ def stored_suffix(source: Path | bytes, name: str) -> str:
 
 
 def _taken_in(shared: tuple, item: tuple[Path, str]) -> tuple[Receipt, bool, dict]:
-    """One source file, read once: hashed, its stored copy written if not there (new bytes, or a copy deleted
-    since), and when its receipt is new, the copy's contents read from the same bytes. -> (receipt, new, the
+    """One source file, read once: hashed, and when its receipt is new, its contents read from those bytes and its
+    copy stored under the name its kind gives; a copy deleted since is stored again. -> (receipt, new, the
     readings this put on the shelf, for the parent to write)."""
     campaign, store, shelf, kept, known, register = shared
     path, name = item
     data, digest, size, mtime = _read_in(path, max_bytes(campaign))
-    stored = kept.get(digest) or digest + stored_suffix(path if data is None else data, path.name)
+    receipt = Receipt(register.get(unicodedata.normalize("NFC", name)) or vietnam_time(mtime), name, digest, size,
+                      "", "", source=str(path.parent))
+    stored = known.get(receipt.key[:2])
+    if stored is not None:  # received before
+        if stored and not (store / stored).exists():
+            _put(store / stored, data, path)
+        return replace(receipt, stored=stored), False, {}
+    # read before it is stored (a reading is kept by the bytes' hash), so that its kind names the copy
+    status, unit, cid, note, form, kind = inspect(store / digest if data is not None else path, campaign, name,
+                                                  shelf, data)
+    stored = kept.get(digest) or digest + stored_suffix(kind or sniff(path if data is None else data), path.name)
     if not (store / stored).exists():
         _put(store / stored, data, path)
-    receipt = Receipt(register.get(unicodedata.normalize("NFC", name)) or vietnam_time(mtime), name, digest, size,
-                      stored, "", source=str(path.parent))
-    if receipt.key[:2] in known:
-        return receipt, False, {}
-    status, unit, cid, note, form = inspect(store / stored, campaign, name, shelf, data)
-    receipt = replace(receipt, status=status, unit=unit, campaign_id=cid, note=note, form=form)
+    receipt = replace(receipt, stored=stored, status=status, unit=unit, campaign_id=cid, note=note, form=form)
     return receipt, True, shelf.taken() if shelf else {}
 
 
@@ -288,13 +297,17 @@ def _put(target: Path, data: bytes | None, source: Path | None = None) -> None:
             tmp.write_bytes(data)
 
 
-def _receive(receipts: dict, receipt: Receipt, store: Path, campaign: Campaign, shelf: Shelf | None,
-             data: bytes) -> Receipt:
-    """The receipt already kept for these bytes, name and message, or this one inspected (from `data`) and kept."""
-    if receipt.key not in receipts:
-        status, unit, cid, note, form = inspect(store / receipt.stored, campaign, receipt.original, shelf, data)
-        receipts[receipt.key] = replace(receipt, status=status, unit=unit, campaign_id=cid, note=note, form=form)
-    return receipts[receipt.key]
+def _receive(receipts: dict, a: Attachment, store: Path, campaign: Campaign, shelf: Shelf | None) -> Receipt:
+    """The receipt already kept for this workbook's bytes, name and message (its copy stored again if deleted
+    since), or the workbook read, stored under the name its kind gives, and kept."""
+    digest = hashlib.sha256(a.data).hexdigest()
+    key = (digest, a.name, a.message_id)
+    if key not in receipts:
+        status, unit, cid, note, form, kind = inspect(store / digest, campaign, a.name, shelf, a.data)
+        receipts[key] = replace(_mailed(a, digest, digest + stored_suffix(kind or sniff(a.data), a.name), ""),
+                                status=status, unit=unit, campaign_id=cid, note=note, form=form)
+    _store(store / receipts[key].stored, a.data)
+    return receipts[key]
 
 
 def _dated(attachments: Iterable[Attachment], fallback: str) -> Iterator[Attachment]:
@@ -331,10 +344,7 @@ def _collect_message(message: list[Attachment], receipts: dict, store: Path, cam
     done = []
     for a in message:
         if Path(a.name).suffix.lower() in SUFFIXES:
-            digest = hashlib.sha256(a.data).hexdigest()
-            stored = digest + stored_suffix(a.data, a.name)
-            _store(store / stored, a.data)
-            done.append(_receive(receipts, _mailed(a, digest, stored, ""), store, campaign, shelf, a.data))
+            done.append(_receive(receipts, a, store, campaign, shelf))
     units = [r.unit for r in done if r.status == "ok"]
     sender = message[0].sender
     unit = units[0] if units else next((u.code for u in campaign.units if u.email and u.email.lower() == sender), NOBODY)

@@ -52,11 +52,12 @@ MB = 1024 * 1024
 
 
 class Refused(Exception):
-    """A file thidua will not parse: `code` is its issue code (too_large, unsafe_xml, encrypted, html_file ...)."""
+    """A file thidua will not parse: `code` is its issue code (too_large, unsafe_xml, encrypted, html_file ...),
+    `kind` what its bytes are, as sniff tells (a stored copy is named by it)."""
 
-    def __init__(self, code: str, reason: str = ""):
+    def __init__(self, code: str, reason: str = "", kind: str = ""):
         super().__init__(reason or code)
-        self.code, self.reason = code, reason
+        self.code, self.reason, self.kind = code, reason, kind
 
 
 @dataclass(frozen=True)
@@ -133,30 +134,35 @@ def check_file(source: Path | bytes, limits: Limits) -> Facts:
     """The file's kind and facts, or Refused: never a workbook that is not one, an encrypted or macro-bearing one,
     a zip that inflates past the limits (checked on the declared sizes, then on the bytes actually inflated, read
     in blocks), or XML with a DTD (entities are never expanded). The zip is opened once: the same pass finds the
-    formula cells of every sheet. `source`: the file, or its bytes already read."""
-    with opened(source) as f:
-        if not f.read(2).startswith(b"PK"):
-            kind = sniff(source)
-            _refuse(kind)
-            return Facts(kind)  # xls: its cells are calamine's to read
-        f.seek(0)
-        try:
-            z = zipfile.ZipFile(f)
-        except (zipfile.BadZipFile, OSError, KeyError, ValueError, NotImplementedError, RuntimeError):
-            raise Refused("unreadable", "tệp nén bị hỏng hoặc thiếu (damaged zip)") from None
-        try:
-            with z:
-                try:
-                    kind = _zip_kind(z)
-                except (zipfile.BadZipFile, OSError, KeyError, ValueError, NotImplementedError, RuntimeError):
-                    raise Refused("unreadable", "tệp nén bị hỏng hoặc thiếu (damaged zip)") from None
+    formula cells of every sheet. `source`: the file, or its bytes already read. A refusal carries the kind."""
+    kind = "damaged"  # a zip, until it is known to be more
+    try:
+        with opened(source) as f:
+            if not f.read(2).startswith(b"PK"):
+                kind = sniff(source)
                 _refuse(kind)
-                return _check_zip(z, kind, limits, source if isinstance(source, (bytes, bytearray)) else None)
-        except Refused:
-            raise
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError,
-                RuntimeError, zlib.error) as e:  # a damaged or lying archive (an unknown compression method included)
-            raise Refused("unreadable", str(e)[:200]) from None
+                return Facts(kind)  # xls: its cells are calamine's to read
+            f.seek(0)
+            try:
+                z = zipfile.ZipFile(f)
+            except (zipfile.BadZipFile, OSError, KeyError, ValueError, NotImplementedError, RuntimeError):
+                raise Refused("unreadable", "tệp nén bị hỏng hoặc thiếu (damaged zip)") from None
+            try:
+                with z:
+                    try:
+                        kind = _zip_kind(z)
+                    except (zipfile.BadZipFile, OSError, KeyError, ValueError, NotImplementedError, RuntimeError):
+                        raise Refused("unreadable", "tệp nén bị hỏng hoặc thiếu (damaged zip)") from None
+                    _refuse(kind)
+                    return _check_zip(z, kind, limits, source if isinstance(source, (bytes, bytearray)) else None)
+            except Refused:
+                raise
+            except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError,
+                    RuntimeError, zlib.error) as e:  # a damaged or lying archive (an unknown compression method)
+                raise Refused("unreadable", str(e)[:200]) from None
+    except Refused as e:
+        e.kind = e.kind or kind
+        raise
 
 
 def _refuse(kind: str) -> None:

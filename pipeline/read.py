@@ -32,11 +32,13 @@ class Return:
     issues: list[Issue] = field(default_factory=list)
     formulas: dict[tuple[str, str], bool] = field(default_factory=dict)  # (sheet, A1) -> Excel saved its value
     refused: str = ""  # the code of what stopped reading the file at all (unreadable, too_large ...), if anything
+    kind: str = ""  # what the bytes are (intake.sniff's kinds: xlsx, ods, xls, pdf ...): a stored copy's extension
 
     # Kept (out/cache/kept.sqlite) and sent between processes with its rows as plain tuples: a namedtuple costs
     # a Python call per row to pickle and to load (a return's reading: 64 -> 37 µs to pickle, 101 -> 80 µs to load).
     def __reduce__(self):
-        return _loaded, (self.file, self.meta, [tuple(r) for r in self.rows], self.issues, self.formulas, self.refused)
+        return _loaded, (self.file, self.meta, [tuple(r) for r in self.rows], self.issues, self.formulas, self.refused,
+                         self.kind)
 
 
 def read_meta(book: Book) -> dict[str, str]:
@@ -54,12 +56,21 @@ def read_return(path: Path, file: str | None = None, limits: Limits | None = Non
     """
     file = file or Path(path).name
     try:
-        return _read(Book(path, limits, data), file)
-    except Refused as e:  # known by its bytes: one cause, one issue
-        return Return(file, {}, [], [Issue(e.code, file=file, params={"reason": e.reason})], refused=e.code)
-    except Exception as e:  # calamine raises several types for damaged files
-        return Return(file, {}, [], [Issue("unreadable", file=file, params={"reason": str(e)[:200]})],
-                      refused="unreadable")
+        book = Book(path, limits, data)
+    except Refused as e:  # known by its bytes, or a workbook calamine cannot open: one cause, one issue
+        return Return(file, {}, [], [Issue(e.code, file=file, params={"reason": e.reason})], refused=e.code,
+                      kind=e.kind)
+    except Exception as e:  # noqa: BLE001 - the file cannot be read at all (gone, a folder)
+        return _unreadable(file, e, "")
+    try:
+        return _read(book, file)
+    except Exception as e:  # noqa: BLE001 - calamine raises several types for damaged sheets
+        return _unreadable(file, e, book.facts.kind)
+
+
+def _unreadable(file: str, e: Exception, kind: str) -> Return:
+    return Return(file, {}, [], [Issue("unreadable", file=file, params={"reason": str(e)[:200]})],
+                  refused="unreadable", kind=kind)
 
 
 # --- read once: a stored return's reading kept in out/cache/kept.sqlite, keyed by its bytes, its name and this reader
@@ -76,8 +87,8 @@ def fingerprint() -> str:
 
 
 def reading_key(stored: Path, file: str, limits: Limits | None) -> str:
-    # a stored submission is named by its SHA-256: its name stands for its bytes
-    return key("return", stored.name, file, str(limits), fingerprint())
+    # a stored submission is named by its SHA-256 (and the extension its kind gives): its stem stands for its bytes
+    return key("return", Path(stored).stem, file, str(limits), fingerprint())
 
 
 def read_stored(stored: Path, file: str, shelf: Shelf | None = None, limits: Limits | None = None,
@@ -173,7 +184,7 @@ def _read(book: Book, file: str) -> Return:
                                  unit, file),
                 explanation_cell=cell_name(r, expl_c),
             ))
-    return Return(file, meta, rows, issues, formulas)
+    return Return(file, meta, rows, issues, formulas, kind=book.facts.kind)
 
 
 def _cut(value: str, sheet: str, cell: str, issues: list, unit: str, file: str) -> str:
@@ -195,8 +206,9 @@ Row = namedtuple("Row", R.RETURN_COLUMNS)
 _as_row = functools.partial(tuple.__new__, Row)  # a Row from a plain tuple, with no Python call
 
 
-def _loaded(file: str, meta: dict, rows: list[tuple], issues: list, formulas: dict, refused: str) -> Return:
-    return Return(file, meta, list(map(_as_row, rows)), issues, formulas, refused)
+def _loaded(file: str, meta: dict, rows: list[tuple], issues: list, formulas: dict, refused: str, kind: str
+            ) -> Return:
+    return Return(file, meta, list(map(_as_row, rows)), issues, formulas, refused, kind)
 
 
 # Rows per pandera call of check_rows: a frame this size stays in the processor's cache (470,000 rows of 10,000

@@ -16,7 +16,7 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import CellBlankTuple, CellNumberTuple, CellStringTuple, Worksheet
 
-from .intake import Limits, check_file, opened
+from .intake import Limits, Refused, check_file, opened
 from .issues import ERROR, WARNING, Issue
 
 if TYPE_CHECKING:
@@ -112,11 +112,14 @@ class Book:
         if data is None and self.path.stat().st_size <= IN_MEMORY:
             data = self.path.read_bytes()
         self.facts = check_file(self.path if data is None else data, limits or Limits())
-        if data is None and self.path.suffix.lower() == f".{self.facts.kind}":
-            self._book = CalamineWorkbook.from_path(str(path))
-        else:  # in memory, or saved under another extension: calamine tells the format from the bytes
-            with opened(self.path if data is None else data) as f:
-                self._book = CalamineWorkbook.from_filelike(f)
+        try:
+            if data is None and self.path.suffix.lower() == f".{self.facts.kind}":
+                self._book = CalamineWorkbook.from_path(str(path))
+            else:  # in memory, or saved under another extension: calamine tells the format from the bytes
+                with opened(self.path if data is None else data) as f:
+                    self._book = CalamineWorkbook.from_filelike(f)
+        except Exception as e:  # noqa: BLE001 - calamine raises several types for a damaged workbook
+            raise Refused("unreadable", str(e)[:200], self.facts.kind) from None
         self.sheet_names = list(self._book.sheet_names)
         self._sheets: dict = {}
 

@@ -285,3 +285,24 @@ def test_one_walk_tells_the_files_from_the_mail_under_a_source(tmp_path):
         "tên có dấu.xlsx", "x.xlsx"])
     assert mail == sorted(t / n for n in ("Mail", "a/linkmail", "box.tgz", "m.eml", "mbox"))
     assert scan([t / "m.eml", t / "x.xlsx"]) == ([(t / "x.xlsx", "x.xlsx")], [t / "m.eml"])
+
+
+def test_a_mailed_workbook_is_stored_under_what_its_bytes_are_as_from_a_folder(tmp_path, monkeypatch):
+    """The stored copy's extension comes from the bytes, whether the file came by mail or in a folder: an .xlsx
+    sent as .xls is stored as .xlsx both ways, its kind taken from its one reading (never sniffed again)."""
+    import pipeline.collect
+    from pipeline.collect import load_receipts
+
+    monkeypatch.setattr(pipeline.collect, "sniff", lambda *a: pytest.fail("a workbook sniffed again"))
+    root = tmp_path / "CAMPAIGN"
+    campaign = f.make_campaign(root)
+    data = f.write_return(tmp_path / "A01.xlsx", campaign, "A01", f.RETURNS["A01"].fill()).read_bytes()
+    mb.write_mbox(root / "inbox" / "thu.mbox", [
+        mb.outlook_message(addr("A01"), OFFICER, "Bản tự chấm", day(3), [("A01.xls", data)])])
+    (root / "inbox" / "A01 - gửi tay.xls").write_bytes(data)
+    run("collect", root)
+    receipts = load_receipts(root / "out" / "submissions")
+    digest = hashlib.sha256(data).hexdigest()
+    assert sorted((r.original, r.stored, r.status) for r in receipts) == [
+        ("A01 - gửi tay.xls", f"{digest}.xlsx", "ok"), ("A01.xls", f"{digest}.xlsx", "ok")]
+    assert (root / "out" / "submissions" / f"{digest}.xlsx").read_bytes() == data

@@ -457,6 +457,9 @@ def _every_kind_of_cell(wb) -> None:
     ws.write_url(13, 0, "https://example.org/?a=1&b=2", string="Trang & liên kết")
     ws.write_blank(14, 0, None)  # a blank with no style is no cell at all
     ws.write_comment(15, 2, "ghi chú")
+    ws.write_comment(17, 40, "ghi chú ngoài các cột có ô")  # a comment right of every cell
+    ws.set_row(30, 25)  # a row with a height and no cell
+    ws.set_row(33, None, grey)  # and one with a format only
     row = [(0, "Sở Nội vụ", bold), (1, "", bold), (2, 7, None), (3, -2.5, grey), (4, None, boxed), (5, None, None),
            (6, True, None), (7, dt.date(2026, 12, 3), None), (8, "x" * 20000, None), (9, "=SUM(A1)", bold),
            (10, "https://example.org", None), (11, 2 ** 53, None)]

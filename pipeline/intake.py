@@ -8,6 +8,7 @@ import os
 import re
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,7 +84,9 @@ class Facts:
 
 
 _DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
-_DTD16 = re.compile("<!(DOCTYPE|ENTITY)".encode("utf-16-le"), re.IGNORECASE)
+# the same in UTF-16, either byte order: the words encoded, never the pattern's own syntax (which never matched)
+_DTD16 = re.compile(b"|".join(re.escape(f"<!{word}".encode(order)) for word in ("DOCTYPE", "ENTITY")
+                              for order in ("utf-16-le", "utf-16-be")), re.IGNORECASE)
 
 
 def opened(source: Path | bytes):
@@ -222,9 +225,67 @@ def _is_xml(name: str) -> bool:
     return name.lower().endswith((".xml", ".rels", ".vml"))
 
 
-def _no_dtd(head: bytes, name: str) -> None:
-    if _DTD.search(head) or _DTD16.search(head):
-        raise Refused("unsafe_xml", name)
+def _no_dtd(more, name: str) -> bytes:
+    """The head of an XML part, read through `more(n)` (up to n more bytes, b"" at the part's end) until its root
+    element starts; Refused (unsafe_xml) where a DTD or an entity declaration comes first. A DTD can stand only
+    before the root element, after the declaration, comments and processing instructions: the head is read as
+    far as they go, up to PROLOG_MOST (a part in UTF-16: its first 4 KB). Returns the bytes read."""
+    head = more(PROLOG_STEP)
+    while True:
+        if _DTD.search(head) or _DTD16.search(head):
+            raise Refused("unsafe_xml", name)
+        if _root_started(head) or len(head) >= PROLOG_MOST:
+            return head
+        block = more(len(head))  # twice as far each time
+        if not block:
+            return head
+        head += block
+
+
+# What may stand before a DTD or the root element: white space, processing instructions (the declaration), comments.
+_MISC = re.compile(rb"(?:\s+|<\?.*?\?>|<!--.*?-->)*", re.S)
+PROLOG_STEP = 512
+PROLOG_MOST = MB  # no real part has a megabyte before its root element; a padded one is not held in memory
+
+
+def _root_started(head: bytes) -> bool:
+    """Whether `head` reaches the root element (or anything else that ends the prolog)."""
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<"):  # UTF-16
+        return len(head) >= HEAD
+    rest = head[_MISC.match(head, 3 if head.startswith(b"\xef\xbb\xbf") else 0).end():][:9]
+    if len(rest) < 2:
+        return rest[:1] not in (b"", b"<")  # text before any tag ends it (not XML); else more is needed
+    if rest[:1] != b"<":
+        return True
+    if rest[1:2] == b"?":
+        return False  # an unfinished processing instruction
+    if rest[1:2] == b"!":  # an unfinished comment or declaration needs more; anything else here is not XML
+        return len(rest) == 9 and not rest.startswith(b"<!--")
+    return True  # <name: the root element
+
+
+def _reader(data) -> Callable[[int], bytes]:
+    """more(n) over bytes already in memory."""
+    at = 0
+
+    def more(n: int) -> bytes:
+        nonlocal at
+        chunk = bytes(data[at:at + n])
+        at += len(chunk)
+        return chunk
+    return more
+
+
+def _inflater(body) -> Callable[[int], bytes]:
+    """more(n) inflating a raw deflate stream as far as asked."""
+    d, pending = zlib.decompressobj(-15), body
+
+    def more(n: int) -> bytes:
+        nonlocal pending
+        out = d.decompress(pending, n)
+        pending = d.unconsumed_tail
+        return out
+    return more
 
 
 def _inflate_blocks(z: zipfile.ZipFile, infos: list, kind: str, limits: Limits, bounded: bool) -> dict[str, bytes]:
@@ -237,9 +298,7 @@ def _inflate_blocks(z: zipfile.ZipFile, infos: list, kind: str, limits: Limits, 
             continue
         # zipfile stops at the declared size and checks the CRC: a member that lies about its size fails here
         with z.open(i) as member:
-            head = member.read(HEAD)
-            if xml:
-                _no_dtd(head, i.filename)
+            head = _no_dtd(member.read, i.filename) if xml else member.read(HEAD)
             if bounded and not keep:
                 continue
             got, blocks = len(head), [head]
@@ -270,24 +329,23 @@ def _inflate_bounded(data: bytes, infos: list, kind: str) -> dict[str, bytes]:
             raise Refused("unreadable", f"{i.filename}: tệp nén bị hỏng (damaged zip)")
         start = at + 30 + int.from_bytes(view[at + 26:at + 28], "little") + int.from_bytes(view[at + 28:at + 30], "little")
         body = view[start:start + i.compress_size]
-        want = i.file_size + 1 if keep else HEAD  # one byte past the declared size tells a lie
-        if i.compress_type == zipfile.ZIP_STORED:
-            got = bytes(body[:want])
-        else:
-            try:
-                got = zlib.decompressobj(-15).decompress(body, want)
-            except zlib.error as e:
-                raise Refused("unreadable", f"{i.filename}: {e}") from None
+        more = _reader(body) if i.compress_type == zipfile.ZIP_STORED else _inflater(body)
+        try:
+            if not keep:  # an XML part: its head only
+                _no_dtd(more, i.filename)
+                continue
+            got = more(i.file_size + 1)  # one byte past the declared size tells a lie
+        except zlib.error as e:
+            raise Refused("unreadable", f"{i.filename}: {e}") from None
+        if len(got) != i.file_size or zlib.crc32(got) != i.CRC:
+            raise Refused("unreadable", f"{i.filename}: kích thước hoặc CRC không khớp (damaged zip)")
         if xml:
-            _no_dtd(got[:HEAD], i.filename)
-        if keep:
-            if len(got) != i.file_size or zlib.crc32(got) != i.CRC:
-                raise Refused("unreadable", f"{i.filename}: kích thước hoặc CRC không khớp (damaged zip)")
-            kept[i.filename] = got
+            _no_dtd(_reader(got), i.filename)
+        kept[i.filename] = got
     return kept
 
 
-# The inflated head of each XML part searched for a DTD.
+# How far a part in UTF-16 is searched for a DTD, and the first block read of any other member.
 HEAD = 4096
 # The most bytes deflate makes of one (258 bytes from two bits: 1032), with room to spare.
 DEFLATE_MAX_RATIO = 1100

@@ -187,6 +187,52 @@ def test_xml_with_entity_declarations_is_refused_as_unsafe(base, tmp_path):
     assert [(i.code, i.severity) for i in issues] == [("unsafe_xml", ERROR)]
 
 
+DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+
+
+@pytest.mark.parametrize("head, unsafe", [
+    (DECLARATION + "<sst><si><t>Sở Nội vụ</t></si></sst>", False),
+    (DECLARATION + '<!DOCTYPE x [<!ENTITY a "b">]><sst/>', True),
+    (DECLARATION + "<!--" + "đệm " * 2000 + "-->" + '<!DOCTYPE x [<!ENTITY a "b">]><sst/>', True),  # past 4 KB
+    (DECLARATION + "<!-- <sst> không phải gốc -->\n<?pi x?>\n<!doctype x><sst/>", True),
+    (" " * 509 + '<!DOCTYPE x><sst/>', True),  # the declaration cut across the first block read
+    ((DECLARATION + '<!DOCTYPE x><sst/>').encode("utf-16"), True),
+    (b"\xfe\xff" + (DECLARATION + '<!entity a "b"><sst/>').encode("utf-16-be"), True),
+    (DECLARATION + "<sst>" + "&lt;!DOCTYPE là chữ&gt; " * 300 + "</sst>", False),  # text, not a declaration
+], ids=["plain", "dtd", "dtd after 4 KB of comments", "comment and pi first", "across a block", "utf-16",
+        "utf-16 big-endian", "the words in the text"])
+def test_a_dtd_anywhere_before_the_root_element_is_found(head, unsafe):
+    """The head of an XML part is read as far as its prolog goes (declaration, comments, processing
+    instructions) and no further: a DTD there is refused however far it is pushed; a plain part costs one small
+    read."""
+    from pipeline.intake import PROLOG_STEP, Refused, _no_dtd, _reader
+
+    data = head if isinstance(head, bytes) else head.encode()
+    asked = []
+    more = _reader(data)
+
+    def counted(n):
+        asked.append(n)
+        return more(n)
+    if unsafe:
+        with pytest.raises(Refused) as refused:
+            _no_dtd(counted, "xl/sharedStrings.xml")
+        assert refused.value.code == "unsafe_xml"
+    else:
+        _no_dtd(counted, "xl/sharedStrings.xml")
+        assert sum(asked) <= 2 * PROLOG_STEP
+
+
+def test_a_dtd_pushed_past_4_kb_of_comments_is_refused(base, tmp_path):
+    def padded(xml: str) -> str:
+        prolog = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        return xml.replace(prolog, prolog + "<!--" + "x" * 8000 + "-->" + BILLION_LAUGHS.split("?>", 1)[1], 1)
+
+    receipt, issues, v = drop(base, tmp_path, "padded.xlsx", on_sheet(base["good"], SCORES, padded))
+    assert receipt.status == "unsafe_xml"
+    assert [(i.code, i.severity) for i in issues] == [("unsafe_xml", ERROR)]
+
+
 def test_too_many_zip_members_is_refused(base, tmp_path):
     data = rezip(base["good"], add={f"xl/media/junk{i}.bin": b"x" for i in range(2500)})
     receipt, issues, v = drop(base, tmp_path, "members.xlsx", data)

@@ -75,8 +75,9 @@ def pmap(fn: Callable[[object, T], R], items: Iterable[T], shared=None, jobs: in
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             results = []
             # chunks: small enough that progress moves and that the last ones end together (a chunk of 25 review
-            # workbooks is ~2 s one core may wait at the end), large enough that sending them costs nothing
-            for result in pool.imap(_call, items, chunksize=max(1, min(64, len(items) // (jobs * 40)))):
+            # workbooks is ~2 s one core may wait at the end; of 6, at 10,000 units, 0.15 s), large enough that
+            # sending them costs nothing (a hundredth of a worker's share: 50 returns, 2 review workbooks)
+            for result in pool.imap(_call, items, chunksize=max(1, min(64, len(items) // (jobs * 100)))):
                 results.append(result)
                 progress(result)
             return results

@@ -43,8 +43,11 @@ def matrix(c: Campaign, values: pd.DataFrame, reviewed: pd.DataFrame | None = No
     crit = crit.assign(bloc=crit["unit"].map(bloc_of))
     # The bloc's best actual per target criterion, among the returns that count.
     best = crit.dropna(subset=["actual"]).groupby(["bloc", "code"])["actual"].max().to_dict()
-    kept = ("bloc", "unit", "code", "actual", "file", "sheet", "cell", "sha256")
-    out: dict[str, list] = {name: crit[name].tolist() for name in kept}  # column by column: no record per row
+    kept = ("unit", "code", "actual", "file", "sheet", "cell", "sha256")
+    # column by column, no record per row; the values' own columns as they are typed (a list of 400,000 strings
+    # is typed again by pandas: a third of the matrix), the new bloc column as a list
+    out: dict[str, object] = {"bloc": crit["bloc"].tolist()}
+    out.update((name, crit[name].array if len(crit) else crit[name].tolist()) for name in kept)
     groups, maxima, scores = [], [], []
     for bloc, code, actual, score in columns(crit, "bloc", "code", "actual", "score"):
         k = leaves[code]

@@ -589,14 +589,18 @@ def check_review(c: Campaign, ret: ReviewReturn, current: dict[tuple[str, str], 
             issues.append(Issue("review_not_scored", WARNING, **where, params={"code": r.code}))
             continue
         found: list[Issue] = []
-        x, ok = read_number(r.reviewed, r.cell, lambda sheet, cell: dict(unit=r.unit, file=file, sheet=sheet, cell=cell),
-                            V.REVIEW_SHEET, found)
+        if type(r.reviewed) is float and r.reviewed == r.reviewed:  # a number typed as one (nearly every cell)
+            x = r.reviewed
+        else:
+            x, ok = read_number(r.reviewed, r.cell, lambda sheet, cell: dict(unit=r.unit, file=file, sheet=sheet,
+                                                                              cell=cell), V.REVIEW_SHEET, found)
         if x is None:
             issues += found or [Issue("review_blank", WARNING, **where, params={"code": r.code})]
             continue
         found += score_issues(k, x, where)
         self_now = current[(r.unit, r.code)]
-        shown, _ = read_number(r.self, "", lambda *_: {}, "", [])
+        shown = r.self if type(r.self) is float and r.self == r.self else \
+            read_number(r.self, "", lambda *_: {}, "", [])[0]
         if shown is not None and abs(shown - self_now) > 1e-9:
             found.append(Issue("review_stale", WARNING, **where, params={"code": r.code, "shown": vn(shown), "self": vn(self_now)}))
             if abs(x - shown) <= 1e-9:  # left as pre-filled: the unit's newer self score stands

@@ -32,6 +32,7 @@ import os
 import random
 import resource
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -517,6 +518,22 @@ def linearity(runs: list[dict]) -> None:
             print(f"  {stage:55} {ratio:6.1f}x{'  over' if ratio > 1.1 * factor else ''}")
 
 
+def run_alone(root: Path, args, units: int) -> dict:
+    """One size of several in a process of its own, as each `thidua` command runs: a size timed after another in
+    the same process found the heap the first left behind (its stages that take new memory ran up to 1.6x
+    slower than alone, measured), and the first size ran with cold caches."""
+    figures = root / ".bench-figures.json"
+    command = [sys.executable, str(Path(__file__).resolve()), "--units", str(units), "--workdir", str(root), "--keep",
+               "--keep-previous", "--sample", str(args.sample), "--seed", str(args.seed), "--jobs", str(args.jobs),
+               "--faulty", str(args.faulty), "--json", str(figures)]
+    command += (["--reuse"] if args.reuse else []) + (["--no-trace"] if args.no_trace else [])
+    subprocess.run(command, check=True)
+    try:
+        return json.loads(figures.read_text())
+    finally:
+        figures.unlink(missing_ok=True)
+
+
 def main(argv=None) -> int:
     batch_gc()  # as `thidua` runs
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -537,6 +554,7 @@ def main(argv=None) -> int:
     ap.add_argument("--no-trace", action="store_true", help="time the stages without tracemalloc")
     ap.add_argument("--json", type=Path, help="also write the figures: {units, stages, total_s, peak_rss_mb, readers}"
                                               " (a list of them for several sizes)")
+    ap.add_argument("--keep-previous", action="store_true", help=argparse.SUPPRESS)  # a size run by the bench itself
     args = ap.parse_args(argv)
     if min(args.units) < 2:
         ap.error("--units must be at least 2")
@@ -551,12 +569,13 @@ def main(argv=None) -> int:
                      f"with the same --units, --seed and --faulty)")
         root.mkdir(parents=True, exist_ok=True)
         try:
-            runs.append(run(root, args, units))
+            runs.append(run(root, args, units) if len(args.units) == 1 else run_alone(root, args, units))
         finally:
             if not args.keep:
                 shutil.rmtree(root, ignore_errors=True)
-    for units in args.units:  # after every size is timed: a deletion slows the file creations that follow it
-        discard_previous(folder(units))
+    if not args.keep_previous:
+        for units in args.units:  # after every size is timed: a deletion slows the file creations that follow it
+            discard_previous(folder(units))
     if len(runs) > 1:
         linearity(runs)
     if args.json:

@@ -251,6 +251,12 @@ def stored_suffix(kind: str, name: str) -> str:
     return suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else ".bin"
 
 
+def stored_name(digest: str, kind: str, source: Path | bytes, name: str) -> str:
+    """A new submission's name under out/submissions/: its hash, and the extension its kind gives (the kind its
+    reading found; sniffed from `source` only when it was not read)."""
+    return digest + stored_suffix(kind or sniff(source), name)
+
+
 def _taken_in(shared: tuple, item: tuple[Path, str]) -> tuple[Receipt, bool, dict]:
     """One source file, read once: hashed, and when its receipt is new, its contents read from those bytes and its
     copy stored under the name its kind gives; a copy deleted since is stored again. -> (receipt, new, the
@@ -262,15 +268,14 @@ def _taken_in(shared: tuple, item: tuple[Path, str]) -> tuple[Receipt, bool, dic
                       "", "", source=str(path.parent))
     stored = known.get(receipt.key[:2])
     if stored is not None:  # received before
-        if stored and not (store / stored).exists():
-            _put(store / stored, data, path)
+        if stored:
+            _store(store / stored, data, path)
         return replace(receipt, stored=stored), False, {}
     # read before it is stored (a reading is kept by the bytes' hash), so that its kind names the copy
     status, unit, cid, note, form, kind = inspect(store / digest if data is not None else path, campaign, name,
                                                   shelf, data)
-    stored = kept.get(digest) or digest + stored_suffix(kind or sniff(path if data is None else data), path.name)
-    if not (store / stored).exists():
-        _put(store / stored, data, path)
+    stored = kept.get(digest) or stored_name(digest, kind, path if data is None else data, path.name)
+    _store(store / stored, data, path)
     receipt = replace(receipt, stored=stored, status=status, unit=unit, campaign_id=cid, note=note, form=form)
     return receipt, True, shelf.taken() if shelf else {}
 
@@ -286,17 +291,6 @@ def _read_in(path: Path, most: int) -> tuple[bytes | None, str, int, float]:
     return data, hashlib.sha256(data).hexdigest(), len(data), st.st_mtime
 
 
-def _put(target: Path, data: bytes | None, source: Path | None = None) -> None:
-    """A content-addressed copy (`data`, or the file `source`), whole or not at all; the source is only read.
-    Two processes may store the same bytes at once (one file under two names): each writes its own temporary."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with atomic(target, own=True) as tmp:
-        if data is None:
-            shutil.copyfile(source, tmp)
-        else:
-            tmp.write_bytes(data)
-
-
 def _receive(receipts: dict, a: Attachment, store: Path, campaign: Campaign, shelf: Shelf | None) -> Receipt:
     """The receipt already kept for this workbook's bytes, name and message (its copy stored again if deleted
     since), or the workbook read, stored under the name its kind gives, and kept."""
@@ -304,7 +298,7 @@ def _receive(receipts: dict, a: Attachment, store: Path, campaign: Campaign, she
     key = (digest, a.name, a.message_id)
     if key not in receipts:
         status, unit, cid, note, form, kind = inspect(store / digest, campaign, a.name, shelf, a.data)
-        receipts[key] = replace(_mailed(a, digest, digest + stored_suffix(kind or sniff(a.data), a.name), ""),
+        receipts[key] = replace(_mailed(a, digest, stored_name(digest, kind, a.data, a.name), ""),
                                 status=status, unit=unit, campaign_id=cid, note=note, form=form)
     _store(store / receipts[key].stored, a.data)
     return receipts[key]
@@ -367,10 +361,16 @@ def _mailed(a: Attachment, digest: str, stored: str, unit: str) -> Receipt:
                    message_id=a.message_id, subject=a.subject, source=a.source)
 
 
-def _store(path: Path, data: bytes) -> None:
-    """Write `data` at `path` (inside out/submissions/: names are hashes or sanitised) unless it is there."""
+def _store(path: Path, data: bytes | None, source: Path | None = None) -> None:
+    """Write `data` (or copy the file `source`) at `path`, inside out/submissions/ where names are hashes or
+    sanitised, unless it is there: whole or not at all, the source only read. Two processes may store the same
+    bytes at once (one file under two names): each writes its own temporary."""
     if not path.exists():
-        _put(path, data)
+        with atomic(path, own=True) as tmp:
+            if data is None:
+                shutil.copyfile(source, tmp)
+            else:
+                tmp.write_bytes(data)
 
 
 def load_receipts(store: Path) -> list[Receipt]:

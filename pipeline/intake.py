@@ -50,6 +50,10 @@ def legacy_vietnamese(value: str) -> tuple[str, str] | None:
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 MB = 1024 * 1024
+# What zipfile raises for an archive it cannot open: a damaged one (BadZipFile, OSError, KeyError, ValueError), one
+# compressed with a method it lacks (NotImplementedError), one with an encrypted member (RuntimeError).
+ZIP_ERRORS = (zipfile.BadZipFile, OSError, KeyError, ValueError, NotImplementedError, RuntimeError)
+DAMAGED_ZIP = "tệp nén bị hỏng hoặc thiếu (damaged zip)"
 
 
 class Refused(Exception):
@@ -111,8 +115,7 @@ def sniff(source: Path | bytes) -> str:
                 f.seek(0)
                 with zipfile.ZipFile(f) as z:
                     return _zip_kind(z)
-            # zipfile raises NotImplementedError for a compression method it lacks, RuntimeError for an encrypted member
-            except (zipfile.BadZipFile, OSError, KeyError, ValueError, NotImplementedError, RuntimeError):
+            except ZIP_ERRORS:
                 return "damaged"  # a zip, cut short or broken
     lowered = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if lowered.startswith((b"<!doctype html", b"<html", b"mime-version")) or b"<html" in lowered or \
@@ -148,21 +151,15 @@ def check_file(source: Path | bytes, limits: Limits) -> Facts:
             f.seek(0)
             try:
                 z = zipfile.ZipFile(f)
-            except (zipfile.BadZipFile, OSError, KeyError, ValueError, NotImplementedError, RuntimeError):
-                raise Refused("unreadable", "tệp nén bị hỏng hoặc thiếu (damaged zip)") from None
-            try:
-                with z:
-                    try:
-                        kind = _zip_kind(z)
-                    except (zipfile.BadZipFile, OSError, KeyError, ValueError, NotImplementedError, RuntimeError):
-                        raise Refused("unreadable", "tệp nén bị hỏng hoặc thiếu (damaged zip)") from None
-                    _refuse(kind)
+                kind = _zip_kind(z)
+            except ZIP_ERRORS:
+                raise Refused("unreadable", DAMAGED_ZIP) from None
+            with z:
+                _refuse(kind)
+                try:
                     return _check_zip(z, kind, limits, source if isinstance(source, (bytes, bytearray)) else None)
-            except Refused:
-                raise
-            except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError,
-                    RuntimeError, zlib.error) as e:  # a damaged or lying archive (an unknown compression method)
-                raise Refused("unreadable", str(e)[:200]) from None
+                except (*ZIP_ERRORS, zipfile.LargeZipFile, EOFError, zlib.error) as e:  # a damaged or lying archive
+                    raise Refused("unreadable", str(e)[:200]) from None
     except Refused as e:
         e.kind = e.kind or kind
         raise
@@ -175,7 +172,7 @@ def _refuse(kind: str) -> None:
     if kind in ("zip", "unknown"):
         raise Refused("not_a_workbook", kind)
     if kind == "damaged":
-        raise Refused("unreadable", "tệp nén bị hỏng hoặc thiếu (damaged zip)")
+        raise Refused("unreadable", DAMAGED_ZIP)
     if kind == "xlsm":
         raise Refused("macro")
 

@@ -360,12 +360,8 @@ def _score_validation(ws, r: int, c: int, k: Criterion) -> None:
 
 
 def write_input(ws, r: int, c: int, value, fmt) -> None:
-    if value is None or value == "":
-        ws.write_blank(r, c, None, fmt)
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        ws.write_number(r, c, value, fmt)
-    else:
-        ws.write_string(r, c, str(value), fmt)  # text from anyone is written as text, never a formula
+    """An input cell as its value is: a number, text (from anyone: never a formula), or a blank for None or ""."""
+    ws.write_cells(r, [(c, None if value == "" else value, fmt)])
 
 
 def _items(wb, f: _Formats, c: Campaign, fill: Fill) -> None:

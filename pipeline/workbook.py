@@ -111,12 +111,13 @@ class Book:
         self.path = Path(path)
         if data is None and self.path.stat().st_size <= IN_MEMORY:
             data = self.path.read_bytes()
-        self.facts = check_file(self.path if data is None else data, limits or Limits())
+        source = self.path if data is None else data
+        self.facts = check_file(source, limits or Limits())
         try:
             if data is None and self.path.suffix.lower() == f".{self.facts.kind}":
                 self._book = CalamineWorkbook.from_path(str(path))
             else:  # in memory, or saved under another extension: calamine tells the format from the bytes
-                with opened(self.path if data is None else data) as f:
+                with opened(source) as f:
                     self._book = CalamineWorkbook.from_filelike(f)
         except Exception as e:  # noqa: BLE001 - calamine raises several types for a damaged workbook
             raise Refused("unreadable", str(e)[:200], self.facts.kind) from None
